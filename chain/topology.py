@@ -1,0 +1,144 @@
+"""The chain's topology: organisations, directed information flows, dependent processes.
+
+Loaded from `seeds/chain.toml`. The text arrives from the caller, so this module stays pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cached_property
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+from chain.errors import ConfigError
+from chain.validation import describe
+from chain.wire import ChannelName, Id
+
+Text = Annotated[str, Meta(min_length=1)]
+Rate = Annotated[float, Meta(ge=0)]
+
+
+class _Record(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    pass
+
+
+class Source(_Record, frozen=True, kw_only=True):
+    id: Text
+    ref: Text
+
+
+class Organisation(_Record, frozen=True, kw_only=True):
+    id: Id
+    name: Text
+    role: Text
+    source: Text
+    channels: tuple[ChannelName, ...] = ("email", "phone")
+
+
+class Link(_Record, frozen=True, kw_only=True):
+    """A directed information flow; both ends count the messages they send or receive."""
+
+    id: Id
+    sender: Id = msgspec.field(name="from")
+    receiver: Id = msgspec.field(name="to")
+    carries: Text
+    normally: Text
+    during_outage: Text
+    source: Text
+    per_hour: Rate
+    per_hour_basis: Text
+
+
+class Process(_Record, frozen=True, kw_only=True):
+    """A decision process that works on data arriving over `depends_on` links."""
+
+    id: Id
+    org: Id
+    name: Text
+    depends_on: tuple[Id, ...]
+    source: Text
+
+
+class Backlog(_Record, frozen=True, kw_only=True):
+    """A queue an organisation reports as a gauge; `typical` seeds the simulator."""
+
+    id: Id
+    org: Id
+    name: Text
+    typical: Annotated[int, Meta(ge=0)]
+    typical_basis: Text
+
+
+class Topology(_Record, frozen=True, kw_only=True, dict=True):
+    sources: tuple[Source, ...] = msgspec.field(name="source", default=())
+    organisations: tuple[Organisation, ...] = msgspec.field(name="org", default=())
+    links: tuple[Link, ...] = msgspec.field(name="link", default=())
+    processes: tuple[Process, ...] = msgspec.field(name="process", default=())
+    backlogs: tuple[Backlog, ...] = msgspec.field(name="backlog", default=())
+
+    @cached_property
+    def org_ids(self) -> tuple[str, ...]:
+        return tuple(org.id for org in self.organisations)
+
+    @cached_property
+    def by_org(self) -> Mapping[str, Organisation]:
+        return {org.id: org for org in self.organisations}
+
+    def links_of(self, org: str) -> tuple[Link, ...]:
+        return tuple(link for link in self.links if org in (link.sender, link.receiver))
+
+    def backlogs_of(self, org: str) -> tuple[Backlog, ...]:
+        return tuple(backlog for backlog in self.backlogs if backlog.org == org)
+
+
+def parse_topology(text: str | bytes, *, origin: str) -> Topology:
+    """Decode and cross-check a topology; errors read `origin: key: problem`."""
+    try:
+        topology = msgspec.toml.decode(text, type=Topology)
+    except msgspec.ValidationError as error:
+        path, problem = describe(error)
+        raise ConfigError(f"{origin}: {path or 'top level'}: {problem}") from None
+    except msgspec.DecodeError as error:
+        raise ConfigError(f"{origin}: not valid TOML: {error}") from None
+    for problem in _cross_check(topology):
+        raise ConfigError(f"{origin}: {problem}")
+    return topology
+
+
+def _cross_check(topology: Topology) -> list[str]:
+    problems: list[str] = []
+    sections: list[tuple[str, tuple[str, ...]]] = [
+        ("source", tuple(s.id for s in topology.sources)),
+        ("org", topology.org_ids),
+        ("link", tuple(link.id for link in topology.links)),
+        ("process", tuple(p.id for p in topology.processes)),
+        ("backlog", tuple(b.id for b in topology.backlogs)),
+    ]
+    for section, ids in sections:
+        seen: set[str] = set()
+        for index, ident in enumerate(ids):
+            if ident in seen:
+                problems.append(f"{section}[{index}].id: duplicate id {ident!r}")
+            seen.add(ident)
+    orgs = set(topology.org_ids)
+    links = {link.id for link in topology.links}
+    for index, link in enumerate(topology.links):
+        for key, org in (("from", link.sender), ("to", link.receiver)):
+            if org not in orgs:
+                problems.append(f"link[{index}].{key}: unknown organisation {org!r}")
+        if link.sender == link.receiver:
+            problems.append(f"link[{index}]: a link must join two organisations")
+    for index, process in enumerate(topology.processes):
+        if process.org not in orgs:
+            problems.append(f"process[{index}].org: unknown organisation {process.org!r}")
+        problems.extend(
+            f"process[{index}].depends_on: unknown link {dep!r}"
+            for dep in process.depends_on
+            if dep not in links
+        )
+    for index, backlog in enumerate(topology.backlogs):
+        if backlog.org not in orgs:
+            problems.append(f"backlog[{index}].org: unknown organisation {backlog.org!r}")
+    return problems

@@ -1,0 +1,101 @@
+"""Wire contract v1: every payload an agent or operator publishes, as one tagged union.
+
+Payloads are JSON objects with a `kind` field. Unknown fields are tolerated so that newer
+agents can add fields without breaking older monitors; a newer *schema version* is refused.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Final, Literal
+
+import msgspec
+from msgspec import Meta
+
+from chain.errors import PayloadError
+from chain.validation import describe
+
+SCHEMA_VERSION: Final = 1
+MAX_PAYLOAD_BYTES: Final = 16 * 1024
+
+Id = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+"""Organisation, link and process ids: safe as one MQTT topic level."""
+Count = Annotated[int, Meta(ge=0)]
+Seconds = Annotated[float, Meta(gt=0, le=86_400)]
+UtcTime = Annotated[datetime, Meta(tz=True)]
+ChannelName = Literal["email", "phone", "portal", "messaging"]
+Direction = Literal["sent", "received"]
+OfflineCause = Literal["stopped", "lost"]
+
+
+class _Envelope(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind"):
+    """Fields every payload carries."""
+
+    v: Annotated[int, Meta(ge=1)] = SCHEMA_VERSION
+    org: Id
+    session: Count
+    seq: Count
+    ts: UtcTime
+    hist: bool = False
+
+
+class Status(_Envelope, frozen=True, kw_only=True, tag="status"):
+    """Birth (`online`), planned stop (`offline`, cause `stopped`) or Last Will (cause `lost`)."""
+
+    state: Literal["online", "offline"]
+    cause: OfflineCause | None = None
+    interval: Seconds | None = None
+
+
+class Heartbeat(_Envelope, frozen=True, kw_only=True, tag="heartbeat"):
+    """The agent is alive; the next heartbeat follows within `interval` seconds."""
+
+    interval: Seconds
+
+
+class ChannelReading(_Envelope, frozen=True, kw_only=True, tag="channel"):
+    """Reachability of one communication channel of the organisation."""
+
+    channel: ChannelName
+    up: bool
+    latency_ms: Annotated[float, Meta(ge=0)] | None = None
+    detail: Annotated[str, Meta(max_length=200)] = ""
+
+
+class FlowCounter(_Envelope, frozen=True, kw_only=True, tag="flow"):
+    """Cumulative count of messages this end has sent or received on a link."""
+
+    link: Id
+    direction: Direction
+    count: Count
+
+
+class BacklogGauge(_Envelope, frozen=True, kw_only=True, tag="backlog"):
+    """Items currently waiting in one of the organisation's processes."""
+
+    process: Id
+    items: Count
+
+
+Message = Status | Heartbeat | ChannelReading | FlowCounter | BacklogGauge
+
+_decoder: Final[msgspec.json.Decoder[Message]] = msgspec.json.Decoder(Message)
+_encoder: Final = msgspec.json.Encoder()
+
+
+def decode(payload: bytes) -> Message:
+    """Decode one payload, or raise PayloadError naming the field and the problem."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise PayloadError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
+    try:
+        message = _decoder.decode(payload)
+    except (msgspec.ValidationError, msgspec.DecodeError) as error:
+        path, problem = describe(error)
+        raise PayloadError(f"{path}: {problem}" if path else problem) from None
+    if message.v > SCHEMA_VERSION:
+        raise PayloadError(f"v: schema version {message.v} is newer than {SCHEMA_VERSION}")
+    return message
+
+
+def encode(message: Message) -> bytes:
+    return _encoder.encode(message)
