@@ -25,11 +25,15 @@ class CumulativeCounter:
         self._raw: int | None = None
         self._session: int | None = None
 
-    def add(self, at: float, count: int, session: int) -> None:
+    def add(self, at: float, count: int, session: int, *, sample: bool = True) -> None:
+        """Record a value; with `sample=False` (a retained value of unknown age) it only
+        becomes the latest total and the baseline for resets, never a point of the rate."""
         if self._raw is not None and (session != self._session or count < self._raw):
             self._offset += self._raw
         self._raw = count
         self._session = session
+        if not sample:
+            return
         total = self._offset + count
         if self._samples and at < self._samples[-1][0]:
             at = self._samples[-1][0]

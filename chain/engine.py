@@ -85,23 +85,26 @@ class ChainEngine:
             return
         if not self._accept_sequence(org, message, retained):
             return
-        live = not message.hist and not retained
+        # Buffered (`hist`) readings never count as current; retained ones are the last
+        # known values but say nothing about liveness and make no rate sample.
+        if message.hist:
+            return
         match message:
             case Heartbeat(interval=interval):
                 org.interval = interval
-                if live:
+                if not retained:
                     org.last_alive = received_at
                     if org.offline_since is not None:
                         self._come_online(org, received_at)
-            case ChannelReading(channel=channel, up=up) if live:
+            case ChannelReading(channel=channel, up=up):
                 previous = org.channels.get(channel)
                 changed = previous is None or previous.reading.up != up
                 changed_at = received_at if changed or previous is None else previous.changed_at
                 org.channels[channel] = _Channel(message, received_at, changed_at)
-            case FlowCounter(link=link, direction=direction) if live:
+            case FlowCounter(link=link, direction=direction):
                 counter = self._counters.setdefault((link, direction), CumulativeCounter())
-                counter.add(received_at, message.count, message.session)
-            case BacklogGauge(process=process, items=items) if live:
+                counter.add(received_at, message.count, message.session, sample=not retained)
+            case BacklogGauge(process=process, items=items):
                 org.backlogs[process] = (items, received_at)
             case _:
                 pass

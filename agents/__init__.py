@@ -1,0 +1,1 @@
+"""The per-organisation agent daemon and the simulator that plays the chain."""

@@ -1,0 +1,1 @@
+"""Everything that talks to an MQTT broker: addresses, topics, connections, the embedded broker."""

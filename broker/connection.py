@@ -1,0 +1,97 @@
+"""Connecting to a broker, and staying connected: reconnect with jittered exponential backoff."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import ssl
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import aiomqtt
+
+from broker.address import BrokerAddress
+
+ConnectionListener = Callable[[bool, float], None]
+"""Called with (connected, wall-clock time) on every change of connection state."""
+
+
+@dataclass
+class Backoff:
+    """Full-jitter exponential backoff, so a fleet of agents does not reconnect in lockstep."""
+
+    initial: float = 0.5
+    maximum: float = 30.0
+    _attempt: int = field(default=0, init=False)
+    _random: random.Random = field(default_factory=random.Random, repr=False)
+
+    def next_delay(self) -> float:
+        ceiling = min(self.maximum, self.initial * 2**self._attempt)
+        self._attempt += 1
+        return self._random.uniform(ceiling / 2, ceiling)
+
+    def reset(self) -> None:
+        self._attempt = 0
+
+
+def make_client(
+    address: BrokerAddress,
+    *,
+    identifier: str,
+    will: aiomqtt.Will | None = None,
+    keepalive: int = 30,
+    timeout: float = 10.0,
+    tls_context: ssl.SSLContext | None = None,
+) -> aiomqtt.Client:
+    if address.tls and tls_context is None:
+        tls_context = ssl.create_default_context()
+    return aiomqtt.Client(
+        address.host,
+        address.port,
+        username=address.username,
+        password=address.password,
+        identifier=identifier,
+        will=will,
+        keepalive=keepalive,
+        timeout=timeout,
+        clean_session=True,
+        tls_context=tls_context,
+        logger=logging.getLogger("ketenwacht.mqtt"),
+    )
+
+
+async def run_connected(
+    connect: Callable[[], aiomqtt.Client],
+    work: Callable[[aiomqtt.Client], Awaitable[None]],
+    *,
+    logger: logging.Logger,
+    on_connection: ConnectionListener | None = None,
+    backoff: Backoff | None = None,
+) -> None:
+    """Run `work` on a fresh connection, reconnecting whenever the broker goes away.
+
+    Returns when `work` returns. An aiomqtt client is reusable but not reentrant, so each
+    attempt builds a new one through `connect`.
+    """
+    backoff = backoff or Backoff()
+    connected = False
+    while True:
+        try:
+            async with connect() as client:
+                backoff.reset()
+                connected = True
+                if on_connection:
+                    on_connection(True, time.time())
+                await work(client)
+                return
+        except aiomqtt.MqttError as error:
+            if connected or on_connection is None:
+                logger.warning("broker connection lost: %s", error)
+            if on_connection and connected:
+                on_connection(False, time.time())
+            connected = False
+            delay = backoff.next_delay()
+            logger.info("reconnecting in %.1fs", delay)
+            await asyncio.sleep(delay)

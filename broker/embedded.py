@@ -1,0 +1,85 @@
+"""The embedded amqtt broker, so one command runs the whole chain on a laptop."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+from types import TracebackType
+from typing import Any
+
+from broker.address import BrokerAddress
+from chain.errors import BrokerUnavailable, UsageError
+
+for _noisy in ("amqtt", "transitions"):
+    logging.getLogger(_noisy).setLevel(logging.ERROR)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class EmbeddedBroker:
+    """An in-process amqtt broker; `async with EmbeddedBroker() as broker: broker.address`.
+
+    It allows anonymous clients, so it only ever binds to loopback.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int | None = None) -> None:
+        if not is_loopback(host):
+            raise UsageError(
+                f"embedded broker: refusing to listen on {host}: without credentials and ACLs "
+                "it binds loopback only (use 127.0.0.1)"
+            )
+        self.address = BrokerAddress(host=host, port=port or free_port(host))
+        self._broker: Any = None
+
+    def _config(self) -> dict[str, Any]:
+        return {
+            "listeners": {
+                "default": {"type": "tcp", "bind": f"{self.address.host}:{self.address.port}"}
+            },
+            "plugins": {
+                "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True},
+            },
+        }
+
+    async def start(self) -> None:
+        from amqtt.broker import Broker  # imported late: amqtt is slow to import
+
+        self._broker = Broker(self._config())
+        try:
+            await self._broker.start()
+        except Exception as error:
+            raise BrokerUnavailable(
+                f"embedded broker: cannot listen on {self.address.url}: {error}"
+            ) from None
+
+    async def stop(self) -> None:
+        if self._broker is not None:
+            await self._broker.shutdown()
+            self._broker = None
+
+    async def __aenter__(self) -> EmbeddedBroker:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()

@@ -1,0 +1,98 @@
+"""The monitor side: subscribe to a topic root and hand every decoded message to a sink."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from typing import Final, Protocol
+
+import aiomqtt
+
+from broker.address import BrokerAddress
+from broker.connection import Backoff, make_client, run_connected
+from broker.topics import Topics
+from chain.engine import ChainEngine
+from chain.errors import PayloadError
+from chain.wire import Message, decode
+
+log = logging.getLogger("ketenwacht.monitor")
+
+
+class MonitorSink(Protocol):
+    def message_received(self, message: Message, *, received_at: float, retained: bool) -> None:
+        ...
+
+    def message_rejected(self, topic: str, reason: str, *, received_at: float) -> None: ...
+
+    def connection_changed(self, connected: bool, at: float) -> None: ...
+
+
+class EngineSink:
+    """Folds what the monitor receives into a ChainEngine and remembers recent rejections."""
+
+    RECENT_REJECTIONS: Final = 50
+
+    def __init__(self, engine: ChainEngine, on_change: Callable[[], None] | None = None) -> None:
+        self.engine = engine
+        self.received = 0
+        self.rejections: deque[tuple[float, str, str]] = deque(maxlen=self.RECENT_REJECTIONS)
+        self._on_change = on_change or (lambda: None)
+
+    def message_received(self, message: Message, *, received_at: float, retained: bool) -> None:
+        self.received += 1
+        self.engine.apply(message, received_at=received_at, retained=retained)
+        self._on_change()
+
+    def message_rejected(self, topic: str, reason: str, *, received_at: float) -> None:
+        self.engine.reject()
+        self.rejections.append((received_at, topic, reason))
+        self._on_change()
+
+    def connection_changed(self, connected: bool, at: float) -> None:
+        if connected:
+            self.engine.monitor_connected(at)
+        else:
+            self.engine.monitor_disconnected(at)
+        self._on_change()
+
+
+class Monitor:
+    """Reads every message under a topic root; reconnects on its own until cancelled."""
+
+    def __init__(self, address: BrokerAddress, topics: Topics) -> None:
+        self.address = address
+        self.topics = topics
+        self._identifier = f"ketenwacht-monitor-{uuid.uuid4().hex[:8]}"
+
+    async def run(self, sink: MonitorSink, *, backoff: Backoff | None = None) -> None:
+        def connect() -> aiomqtt.Client:
+            return make_client(self.address, identifier=self._identifier, keepalive=10)
+
+        async def work(client: aiomqtt.Client) -> None:
+            await client.subscribe(self.topics.everything, qos=1)
+            async for received in client.messages:
+                self.dispatch(sink, received.topic.value, received.payload, received.retain)
+
+        await run_connected(
+            connect, work, logger=log, on_connection=sink.connection_changed, backoff=backoff
+        )
+
+    def dispatch(self, sink: MonitorSink, topic: str, payload: object, retained: bool) -> None:
+        now = time.time()
+        if self.topics.is_ops(topic):
+            return
+        if not isinstance(payload, bytes):
+            sink.message_rejected(topic, "payload is not bytes", received_at=now)
+            return
+        if not payload and retained:
+            return  # a retained message being cleared
+        try:
+            message = decode(payload)
+            self.topics.check(topic, message)
+        except PayloadError as error:
+            sink.message_rejected(topic, str(error), received_at=now)
+            return
+        sink.message_received(message, received_at=now, retained=retained)

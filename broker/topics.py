@@ -1,0 +1,80 @@
+"""Topic names of wire contract v1 and the check that a payload fits the topic it came on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from chain.errors import PayloadError, UsageError
+from chain.wire import (
+    BacklogGauge,
+    ChannelReading,
+    FlowCounter,
+    Heartbeat,
+    Message,
+    Status,
+)
+
+DEFAULT_ROOT: Final = "keten/v1"
+OPS: Final = "_ops"
+MAX_TOPIC_LENGTH: Final = 512
+
+
+def exercise_root(name: str) -> str:
+    return f"keten-exercise/{name}/v1"
+
+
+@dataclass(frozen=True)
+class Topics:
+    root: str = DEFAULT_ROOT
+
+    def __post_init__(self) -> None:
+        if not self.root or any(c in self.root for c in "+#\0") or self.root.endswith("/"):
+            raise UsageError(f"topic root {self.root!r}: no wildcards, no trailing '/'")
+
+    def status(self, org: str) -> str:
+        return f"{self.root}/{org}/status"
+
+    def heartbeat(self, org: str) -> str:
+        return f"{self.root}/{org}/heartbeat"
+
+    def channel(self, org: str, channel: str) -> str:
+        return f"{self.root}/{org}/channel/{channel}"
+
+    def flow(self, org: str, link: str) -> str:
+        return f"{self.root}/{org}/flow/{link}"
+
+    def backlog(self, org: str, process: str) -> str:
+        return f"{self.root}/{org}/backlog/{process}"
+
+    def of(self, message: Message) -> str:
+        """The topic a message belongs on."""
+        match message:
+            case Status():
+                return self.status(message.org)
+            case Heartbeat():
+                return self.heartbeat(message.org)
+            case ChannelReading():
+                return self.channel(message.org, message.channel)
+            case FlowCounter():
+                return self.flow(message.org, message.link)
+            case BacklogGauge():
+                return self.backlog(message.org, message.process)
+
+    @property
+    def everything(self) -> str:
+        return f"{self.root}/#"
+
+    def is_ops(self, topic: str) -> bool:
+        return topic.startswith(f"{self.root}/{OPS}/")
+
+    def check(self, topic: str, message: Message) -> None:
+        """Refuse a payload whose org or kind does not match the topic it arrived on."""
+        if len(topic) > MAX_TOPIC_LENGTH:
+            raise PayloadError(f"topic longer than {MAX_TOPIC_LENGTH} characters")
+        expected = self.of(message)
+        if topic != expected:
+            kind = type(message).__struct_config__.tag
+            raise PayloadError(
+                f"topic {topic!r}: a {kind} of {message.org!r} belongs on {expected!r}"
+            )

@@ -1,0 +1,1 @@
+"""The `ketenwacht` command: the composition root that wires chain, broker, agents and tui."""

@@ -1,0 +1,120 @@
+"""Command-line entry point: parses arguments, runs one command, maps errors to exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from broker.address import BrokerAddress
+from broker.topics import DEFAULT_ROOT, Topics
+from chain.errors import EX_USAGE, KetenwachtError
+from ketenwacht.setup import load_topology
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(EX_USAGE, f"{self.prog}: {message} (see --help)\n")
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value <= 86_400:
+        raise argparse.ArgumentTypeError(f"expected a number above 0 and at most 86400, got {text}")
+    return value
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65_536:
+        raise argparse.ArgumentTypeError(f"expected a port 1-65535, got {text!r}")
+    return int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="ketenwacht", description=__doc__)
+    parser.add_argument("--topology", type=Path, help="chain topology (default: seeds/chain.toml)")
+    parser.add_argument("--root", default=DEFAULT_ROOT, help=f"topic root (default {DEFAULT_ROOT})")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="embedded broker, simulated chain and the live TUI")
+    demo.add_argument("--port", type=_port, help="embedded broker port (default: a free one)")
+    demo.add_argument("--interval", type=_positive, default=2.0, help="heartbeat seconds")
+    demo.add_argument("--pace", type=_positive, default=60.0, help="simulated time per second")
+
+    agent = commands.add_parser("agent", help="run one organisation's agent (simulated readings)")
+    agent.add_argument("--org", required=True, help="organisation id from the topology")
+    agent.add_argument("--broker", required=True, help="mqtt://[user:pass@]host[:port]")
+    agent.add_argument("--interval", type=_positive, default=5.0, help="heartbeat seconds")
+    agent.add_argument("--pace", type=_positive, default=1.0, help="simulated time per second")
+    agent.add_argument("--state-dir", type=Path, help="where the session counter lives")
+    agent.add_argument("-v", "--verbose", action="store_true")
+
+    broker = commands.add_parser("broker", help="run the embedded MQTT broker (loopback only)")
+    broker.add_argument("--host", default="127.0.0.1")
+    broker.add_argument("--port", type=_port, default=1883)
+
+    tui = commands.add_parser("tui", help="the live TUI against an existing broker")
+    tui.add_argument("--broker", required=True, help="mqtt://[user:pass@]host[:port]")
+
+    status = commands.add_parser("status", help="one-shot snapshot of chain state")
+    status.add_argument("--broker", required=True, help="mqtt://[user:pass@]host[:port]")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    status.add_argument("--wait", type=_positive, default=3.0, help="seconds to listen")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    # Imported here so that `--help` and argument errors stay fast.
+    from agents.session import default_state_dir
+    from ketenwacht import commands
+    from ketenwacht.setup import configure_logging
+    from ketenwacht.status import as_json, as_text, snapshot
+
+    topics = Topics(args.root)
+    topology = load_topology(args.topology)
+    match args.command:
+        case "demo":
+            asyncio.run(
+                commands.run_demo(
+                    topology, port=args.port, interval=args.interval, pace=args.pace, topics=topics
+                )
+            )
+        case "agent":
+            configure_logging(verbose=args.verbose)
+            agent = commands.simulated_agent(
+                topology,
+                args.org,
+                BrokerAddress.parse(args.broker),
+                topics=topics,
+                interval=args.interval,
+                pace=args.pace,
+                state_dir=args.state_dir or default_state_dir(),
+            )
+            asyncio.run(commands.run_agent(agent))
+        case "broker":
+            asyncio.run(commands.run_broker(args.host, args.port))
+        case "tui":
+            asyncio.run(commands.run_tui(topology, BrokerAddress.parse(args.broker), topics))
+        case "status":
+            view = asyncio.run(
+                snapshot(topology, BrokerAddress.parse(args.broker), topics, wait=args.wait)
+            )
+            print(as_json(view) if args.json else as_text(view))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except KetenwachtError as error:
+        print(f"ketenwacht: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,63 @@
+"""Shared set-up for the commands: topology, logging, signals."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import sys
+import time
+from pathlib import Path
+
+from chain.errors import ConfigError
+from chain.topology import Topology, parse_topology
+
+DEFAULT_TOPOLOGY = Path(__file__).resolve().parent.parent / "seeds" / "chain.toml"
+
+
+def load_topology(path: Path | None) -> Topology:
+    path = path or DEFAULT_TOPOLOGY
+    try:
+        text = path.read_bytes()
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read topology: {error.strerror}") from None
+    return parse_topology(text, origin=str(path))
+
+
+class _JsonLines(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(record.created)),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "org": getattr(record, "org", None),
+            "msg": record.getMessage(),
+        }
+        return json.dumps({k: v for k, v in entry.items() if v is not None})
+
+
+def configure_logging(*, verbose: bool, file: Path | None = None) -> None:
+    """Plain lines on a terminal, JSON lines otherwise (journald, log shippers)."""
+    handler: logging.Handler
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(file)
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+    if file is None and sys.stderr.isatty():
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    else:
+        handler.setFormatter(_JsonLines())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    for noisy in ("amqtt", "transitions", "ketenwacht.mqtt", "asyncio"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def cancel_on_signals(task: asyncio.Task[object]) -> None:
+    """SIGTERM and SIGINT cancel `task`, which then makes its planned stop."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, task.cancel)

@@ -1,0 +1,67 @@
+"""`ketenwacht status`: a one-shot, headless snapshot of the chain."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+
+import aiomqtt
+import msgspec
+
+from broker.address import BrokerAddress
+from broker.connection import make_client
+from broker.monitor import EngineSink, Monitor
+from broker.topics import Topics
+from chain.engine import ChainEngine
+from chain.errors import BrokerUnavailable
+from chain.topology import Topology
+from chain.views import ChainView, OrgState
+from tui import format as fmt
+
+
+async def snapshot(
+    topology: Topology, address: BrokerAddress, topics: Topics, *, wait: float
+) -> ChainView:
+    """Listen for `wait` seconds (retained state arrives at once, heartbeats as they come)."""
+    engine = ChainEngine(topology)
+    sink = EngineSink(engine)
+    monitor = Monitor(address, topics)
+    client = make_client(address, identifier=f"ketenwacht-status-{uuid.uuid4().hex[:8]}")
+    try:
+        async with client:
+            sink.connection_changed(True, time.time())
+            await client.subscribe(topics.everything, qos=1)
+
+            async def listen() -> None:
+                async for received in client.messages:
+                    monitor.dispatch(sink, received.topic.value, received.payload, received.retain)
+
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait):
+                    await listen()
+    except aiomqtt.MqttError as error:
+        raise BrokerUnavailable(f"status: cannot reach broker {address.url}: {error}") from None
+    return engine.view(time.time())
+
+
+def as_json(view: ChainView) -> str:
+    return msgspec.json.format(msgspec.json.encode(view), indent=2).decode()
+
+
+def as_text(view: ChainView) -> str:
+    lines = [
+        f"{'organisation':<14} {'state':<11} {'since':<13} {'heartbeat':>9}  "
+        f"{'email':<9} {'phone':<9} {'backlog':>8}  cause"
+    ]
+    for org in view.orgs:
+        lines.append(
+            f"{org.id:<14} {fmt.STATE_LABEL[org.state]:<11} "
+            f"{fmt.clock_time(org.since, view.at):<13} {fmt.age(org.heartbeat_age):>9}  "
+            f"{fmt.channel(org.channel('email')):<9} {fmt.channel(org.channel('phone')):<9} "
+            f"{fmt.count(org.backlog_total):>8}  {org.cause}"
+        )
+    totals = ", ".join(f"{view.count(s)} {s.value}" for s in OrgState if view.count(s))
+    lines.append(f"{len(view.orgs)} organisations: {totals}; {view.rejected} payloads rejected")
+    return "\n".join(lines)

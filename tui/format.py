@@ -1,0 +1,55 @@
+"""Text for the operator: ages, clock times, state words. No widgets here, so it tests plainly."""
+
+from __future__ import annotations
+
+import time
+
+from chain.views import ChannelView, OrgState
+
+STATE_LABEL = {
+    OrgState.ONLINE: "● ONLINE",
+    OrgState.DEGRADED: "◐ DEGRADED",
+    OrgState.STALE: "▲ STALE",
+    OrgState.OFFLINE: "✖ OFFLINE",
+    OrgState.UNKNOWN: "? UNKNOWN",
+}
+"""A symbol and a word for every state, so colour is never the only signal."""
+
+NONE = "—"
+
+
+def age(seconds: float | None) -> str:
+    if seconds is None:
+        return NONE
+    whole = int(seconds)
+    if whole < 60:
+        return f"{whole}s"
+    if whole < 3600:
+        return f"{whole // 60}m{whole % 60:02d}s"
+    if whole < 86_400:
+        return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
+    return f"{whole // 86_400}d{whole % 86_400 // 3600:02d}h"
+
+
+def clock_time(at: float | None, now: float) -> str:
+    """Local time of day, with the date when it is not today."""
+    if at is None:
+        return NONE
+    moment = time.localtime(at)
+    if time.localtime(now)[:3] == moment[:3]:
+        return time.strftime("%H:%M:%S", moment)
+    return time.strftime("%d %b %H:%M", moment)
+
+
+def channel(view: ChannelView | None) -> str:
+    if view is None:
+        return NONE
+    if not view.up:
+        return "✗ down"
+    if view.latency_ms is None:
+        return "✓ up"
+    return f"✓ {view.latency_ms:.0f}ms"
+
+
+def count(value: int | None) -> str:
+    return NONE if value is None else f"{value:,}".replace(",", " ")
