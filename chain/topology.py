@@ -124,6 +124,18 @@ def _cross_check(topology: Topology) -> list[str]:
             seen.add(ident)
     orgs = set(topology.org_ids)
     links = {link.id for link in topology.links}
+    sources = {source.id for source in topology.sources}
+    cited: list[tuple[str, tuple[Organisation | Link | Process, ...]]] = [
+        ("org", topology.organisations),
+        ("link", topology.links),
+        ("process", topology.processes),
+    ]
+    for section, records in cited:
+        problems.extend(
+            f"{section}[{index}].source: {record.source!r} is not a [[source]] id"
+            for index, record in enumerate(records)
+            if record.source not in sources
+        )
     for index, link in enumerate(topology.links):
         for key, org in (("from", link.sender), ("to", link.receiver)):
             if org not in orgs:

@@ -47,7 +47,7 @@ class OrgRow(Horizontal):
     def show(self, view: OrgView, now: float) -> None:
         email, phone = view.channel("email"), view.channel("phone")
         texts = {
-            "name": view.name,
+            "name": f"{view.id} · {view.name}" if view.name != view.id else view.id,
             "state": fmt.STATE_LABEL[view.state],
             "since": fmt.clock_time(view.since, now),
             "heartbeat": fmt.age(view.heartbeat_age),

@@ -1,0 +1,210 @@
+"""The state engine with an injected clock: every organisation state and transition so far."""
+
+from __future__ import annotations
+
+import pytest
+
+from chain.engine import STALE_AFTER_INTERVALS, ChainEngine
+from chain.topology import Topology
+from chain.views import OrgState
+from ketenwacht.setup import load_topology
+from tests.chain import factory as f
+
+T0 = 1_752_742_800.0  # 17 Jul 2025 09:00 UTC
+INTERVAL = 5.0
+
+
+@pytest.fixture(scope="module")
+def topology() -> Topology:
+    return load_topology(None)
+
+
+@pytest.fixture
+def engine(topology: Topology) -> ChainEngine:
+    engine = ChainEngine(topology)
+    engine.monitor_connected(T0)
+    return engine
+
+
+def state(engine: ChainEngine, now: float, org: str = "om") -> tuple[OrgState, float | None, str]:
+    view = engine.view(now).org(org)
+    return view.state, view.since, view.cause
+
+
+def test_unknown_before_the_monitor_ever_connects(topology: Topology) -> None:
+    """No broker connection yet: every organisation is UNKNOWN, with no since."""
+    engine = ChainEngine(topology)
+    assert state(engine, T0) == (OrgState.UNKNOWN, None, "monitor not connected yet")
+
+
+def test_unknown_until_anything_is_heard(engine: ChainEngine) -> None:
+    """Connected but silent organisations are UNKNOWN since the monitor connected."""
+    assert state(engine, T0 + 60) == (OrgState.UNKNOWN, T0, "nothing received yet")
+
+
+def test_birth_makes_online(engine: ChainEngine) -> None:
+    """A birth status makes the organisation ONLINE since its arrival."""
+    engine.apply(f.online(), received_at=T0 + 1)
+    assert state(engine, T0 + 2) == (OrgState.ONLINE, T0 + 1, "")
+
+
+def test_stale_after_missed_heartbeats_then_recovers(engine: ChainEngine) -> None:
+    """No heartbeat for 3 intervals turns STALE at the deadline; the next one revives it."""
+    engine.apply(f.online(interval=INTERVAL), received_at=T0)
+    engine.apply(f.heartbeat(seq=2, interval=INTERVAL), received_at=T0 + 5)
+    deadline = T0 + 5 + STALE_AFTER_INTERVALS * INTERVAL
+    assert state(engine, deadline)[0] is OrgState.ONLINE
+    stale, since, cause = state(engine, deadline + 0.1)
+    assert (stale, since) == (OrgState.STALE, deadline)
+    assert cause == "no heartbeat for 15s"
+    engine.apply(f.heartbeat(seq=3), received_at=deadline + 10)
+    assert state(engine, deadline + 10)[0] is OrgState.ONLINE
+
+
+def test_last_will_makes_offline_lost(engine: ChainEngine) -> None:
+    """A Last Will (cause lost) makes OFFLINE with since and cause."""
+    engine.apply(f.online(), received_at=T0)
+    engine.apply(f.offline(cause="lost"), received_at=T0 + 7)
+    assert state(engine, T0 + 8) == (OrgState.OFFLINE, T0 + 7, "lost")
+
+
+def test_planned_stop_makes_offline_stopped(engine: ChainEngine) -> None:
+    """A planned-stop status makes OFFLINE at once, cause stopped; no staleness later."""
+    engine.apply(f.online(), received_at=T0)
+    engine.apply(f.offline(seq=9, cause="stopped"), received_at=T0 + 3)
+    assert state(engine, T0 + 3600) == (OrgState.OFFLINE, T0 + 3, "stopped")
+
+
+def test_late_will_of_an_old_session_is_ignored(engine: ChainEngine) -> None:
+    """A restarted agent (session 2) is not killed by session 1's late Last Will."""
+    engine.apply(f.online(session=1), received_at=T0)
+    engine.apply(f.online(session=2), received_at=T0 + 10)
+    engine.apply(f.offline(session=1, cause="lost"), received_at=T0 + 11)
+    assert state(engine, T0 + 12) == (OrgState.ONLINE, T0 + 10, "")
+
+
+def test_restart_after_offline_comes_back_online(engine: ChainEngine) -> None:
+    """OFFLINE, then a birth from a new session: ONLINE since the new birth."""
+    engine.apply(f.online(session=1), received_at=T0)
+    engine.apply(f.offline(session=1, cause="lost"), received_at=T0 + 5)
+    engine.apply(f.online(session=2), received_at=T0 + 30)
+    assert state(engine, T0 + 31) == (OrgState.ONLINE, T0 + 30, "")
+
+
+def test_monitor_disconnect_is_unknown_never_offline(engine: ChainEngine) -> None:
+    """When the monitor loses its broker every organisation is UNKNOWN, even an offline one."""
+    engine.apply(f.online(org="om"), received_at=T0)
+    engine.apply(f.online(org="cjib"), received_at=T0)
+    engine.apply(f.offline(org="cjib", cause="lost"), received_at=T0 + 1)
+    engine.monitor_disconnected(T0 + 2)
+    for org in ("om", "cjib", "justis"):
+        assert state(engine, T0 + 100, org) == (OrgState.UNKNOWN, T0 + 2, "monitor disconnected")
+
+
+def test_reconnect_gives_a_fresh_grace_period(engine: ChainEngine) -> None:
+    """After the monitor reconnects, agents are not STALE before they had time to beat."""
+    engine.apply(f.online(), received_at=T0)
+    engine.monitor_disconnected(T0 + 1)
+    engine.monitor_connected(T0 + 100)
+    assert state(engine, T0 + 101)[0] is OrgState.ONLINE
+    assert state(engine, T0 + 100 + STALE_AFTER_INTERVALS * INTERVAL + 1)[0] is OrgState.STALE
+
+
+def test_channel_down_degrades_since_it_went_down(engine: ChainEngine) -> None:
+    """A channel reading `down` makes DEGRADED since the first down reading, not the latest."""
+    engine.apply(f.online(), received_at=T0)
+    engine.apply(f.channel(up=True, seq=2), received_at=T0 + 1)
+    engine.apply(f.channel(up=False, seq=3), received_at=T0 + 2)
+    engine.apply(f.heartbeat(seq=4), received_at=T0 + 3)
+    engine.apply(f.channel(up=False, seq=5), received_at=T0 + 4)
+    assert state(engine, T0 + 5) == (OrgState.DEGRADED, T0 + 2, "email down")
+    engine.apply(f.channel(up=True, seq=6), received_at=T0 + 6)
+    assert state(engine, T0 + 7)[0] is OrgState.ONLINE
+
+
+def test_hist_readings_never_make_fresh(engine: ChainEngine) -> None:
+    """A buffered heartbeat delivered late does not revive a STALE organisation."""
+    engine.apply(f.online(), received_at=T0)
+    late = T0 + 100
+    engine.apply(f.heartbeat(seq=2, hist=True), received_at=late)
+    assert state(engine, late)[0] is OrgState.STALE
+
+
+def test_retained_birth_gives_grace_but_retained_heartbeat_age_is_unknown(
+    engine: ChainEngine,
+) -> None:
+    """A retained online status seen at connect counts as alive only for one grace period."""
+    engine.apply(f.online(), received_at=T0, retained=True)
+    assert state(engine, T0 + 1)[0] is OrgState.ONLINE
+    assert state(engine, T0 + STALE_AFTER_INTERVALS * INTERVAL + 1)[0] is OrgState.STALE
+
+
+def test_seq_gaps_and_duplicates_are_counted_and_duplicates_dropped(engine: ChainEngine) -> None:
+    """seq 1,2,5,5,3: two gaps (3,4 missing), two duplicates or late ones, dropped."""
+    engine.apply(f.online(seq=1), received_at=T0)
+    engine.apply(f.backlog(10, seq=2), received_at=T0 + 1)
+    engine.apply(f.backlog(50, seq=5), received_at=T0 + 2)
+    engine.apply(f.backlog(99, seq=5), received_at=T0 + 3)
+    engine.apply(f.backlog(77, seq=3), received_at=T0 + 4)
+    view = engine.view(T0 + 5).org("om")
+    assert (view.seq_gaps, view.duplicates) == (2, 2)
+    assert view.backlog_total == 50
+
+
+def test_new_session_restarts_sequence_accounting(engine: ChainEngine) -> None:
+    """seq starts again at 1 in a new session without counting duplicates."""
+    engine.apply(f.online(session=1, seq=1), received_at=T0)
+    engine.apply(f.heartbeat(session=1, seq=40), received_at=T0 + 1)
+    engine.apply(f.online(session=2, seq=1), received_at=T0 + 2)
+    engine.apply(f.heartbeat(session=2, seq=2), received_at=T0 + 3)
+    view = engine.view(T0 + 4).org("om")
+    assert (view.session, view.duplicates, view.seq_gaps) == (2, 0, 38)
+
+
+def test_flow_rate_from_cumulative_counters(engine: ChainEngine) -> None:
+    """Counts 100 → 110 over 60 s is 600 per hour; a lost message loses no counts."""
+    engine.apply(f.flow(100, seq=1), received_at=T0)
+    engine.apply(f.flow(110, seq=3), received_at=T0 + 60)  # seq 2 lost
+    link = engine.view(T0 + 60).link("om-justid")
+    assert link.sent_total == 110
+    assert link.sent_per_hour == pytest.approx(600.0)
+    assert link.received_per_hour is None
+
+
+def test_counter_reset_is_not_a_negative_rate(engine: ChainEngine) -> None:
+    """A decrease or a new session continues counting from the last value."""
+    engine.apply(f.flow(100, seq=1), received_at=T0)
+    engine.apply(f.flow(5, seq=2), received_at=T0 + 60)
+    engine.apply(f.flow(15, session=2, seq=1), received_at=T0 + 120)
+    engine.apply(f.flow(20, session=2, seq=2), received_at=T0 + 180)
+    link = engine.view(T0 + 180).link("om-justid")
+    assert link.sent_per_hour == pytest.approx((5 + 15 + 5) / 180 * 3600)
+
+
+def test_retained_counter_is_a_baseline_not_a_rate_sample(engine: ChainEngine) -> None:
+    """An hours-old retained count followed by a live one gives no bogus spike."""
+    engine.apply(f.flow(100, seq=1), received_at=T0, retained=True)
+    engine.apply(f.flow(500, seq=2), received_at=T0 + 5)
+    assert engine.view(T0 + 5).link("om-justid").sent_per_hour is None
+    engine.apply(f.flow(501, seq=3), received_at=T0 + 65)
+    assert engine.view(T0 + 65).link("om-justid").sent_per_hour == pytest.approx(60.0)
+
+
+def test_flow_without_movement_for_a_window_reads_zero(engine: ChainEngine) -> None:
+    """A counter that stopped reporting long ago shows a rate of zero, not its old rate."""
+    engine.apply(f.flow(100, seq=1), received_at=T0)
+    engine.apply(f.flow(110, seq=2), received_at=T0 + 60)
+    assert engine.view(T0 + 60 + 301).link("om-justid").sent_per_hour == 0.0
+
+
+def test_an_org_outside_the_topology_is_still_shown(engine: ChainEngine) -> None:
+    """An agent the topology does not know appears under its own id rather than vanishing."""
+    engine.apply(f.online(org="pilot-org"), received_at=T0)
+    assert state(engine, T0 + 1, "pilot-org")[0] is OrgState.ONLINE
+
+
+def test_rejections_are_counted(engine: ChainEngine) -> None:
+    """Rejected payloads show up in the view's count."""
+    engine.reject()
+    engine.reject()
+    assert engine.view(T0).rejected == 2
