@@ -8,7 +8,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -70,13 +70,12 @@ def any_broker(request: pytest.FixtureRequest) -> BrokerAddress:
     return address
 
 
-async def until(predicate: object, timeout: float, step: float = 0.05) -> None:
-    """Wait until `predicate()` is true, or fail with what it last saw."""
-    assert callable(predicate)
-    deadline = time.monotonic() + timeout
+async def until(predicate: Callable[[], bool], within: float, step: float = 0.05) -> None:
+    """Wait until `predicate()` is true, or fail naming it (its docstring) after `within` s."""
+    deadline = time.monotonic() + within
     while True:
         if predicate():
             return
         if time.monotonic() > deadline:
-            raise AssertionError(f"not true after {timeout}s: {predicate.__doc__ or predicate}")
+            raise AssertionError(f"not true after {within}s: {predicate.__doc__ or predicate}")
         await asyncio.sleep(step)

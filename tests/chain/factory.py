@@ -64,5 +64,7 @@ def flow(
     )
 
 
-def backlog(items: int, *, org: str = "om", process: str = "jds_pending", seq: int = 5) -> BacklogGauge:
+def backlog(
+    items: int, *, org: str = "om", process: str = "jds_pending", seq: int = 5
+) -> BacklogGauge:
     return BacklogGauge(org=org, session=1, seq=seq, ts=TS, process=process, items=items)

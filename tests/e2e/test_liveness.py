@@ -39,10 +39,11 @@ async def test_crash_stop_and_hang_are_told_apart(
                 """every agent ONLINE in the TUI"""
                 return all(state(org) is OrgState.ONLINE for org in orgs)
 
-            await until(all_online, timeout=20)
+            await until(all_online, within=20)
             table = app.query_one(OrgTable)
             assert table.row("om").text("state") == "● ONLINE"
-            assert app.view is not None and app.view.link("om-justid").sent_total
+            assert app.view is not None
+            assert app.view.link("om-justid").sent_total
 
             running["om"].kill()
             killed_at = time.monotonic()
@@ -53,7 +54,7 @@ async def test_crash_stop_and_hang_are_told_apart(
                     app.view.org("om").cause == "lost"
                 )
 
-            await until(om_lost, timeout=5)
+            await until(om_lost, within=5)
             assert time.monotonic() - killed_at < 5
 
             running["justid"].send_signal(signal.SIGTERM)
@@ -64,7 +65,7 @@ async def test_crash_stop_and_hang_are_told_apart(
                     app.view.org("justid").cause == "stopped"
                 )
 
-            await until(justid_stopped, timeout=3)
+            await until(justid_stopped, within=3)
             assert running["justid"].wait(timeout=5) == 0
 
             running["justis"].send_signal(signal.SIGSTOP)
@@ -73,8 +74,8 @@ async def test_crash_stop_and_hang_are_told_apart(
                 """justis STALE"""
                 return state("justis") is OrgState.STALE
 
-            await until(justis_stale, timeout=STALE_AFTER_INTERVALS * INTERVAL + 3)
+            await until(justis_stale, within=STALE_AFTER_INTERVALS * INTERVAL + 3)
             assert state("cjib") is OrgState.ONLINE
-            await until(lambda: table.row("om").text("state") == "✖ OFFLINE", timeout=2)
+            await until(lambda: table.row("om").text("state") == "✖ OFFLINE", within=2)
             assert table.row("justis").text("state") == "▲ STALE"
             assert table.row("justid").text("cause") == "stopped"
