@@ -19,7 +19,7 @@ import aiomqtt
 import msgspec
 
 from broker.address import BrokerAddress
-from broker.connection import make_client, run_connected
+from broker.connection import make_client, run_connected, until_disconnected
 from broker.topics import Topics
 from chain.engine import WILL_SEQ
 from chain.wire import Heartbeat, Message, Status, encode
@@ -105,17 +105,28 @@ class Agent:
         self._seq += 1
         await self.publish(client, self._status("online", None, self._seq))
         self.log.info("connected to %s", self.address.url)
+        # A QoS 1 publish on a dead connection only fails after its timeout; watching for
+        # the disconnection lets the agent reconnect at once instead.
+        publishing = asyncio.create_task(self._publish_forever(client))
+        watching = asyncio.create_task(until_disconnected(client))
         try:
-            while True:
-                started = self._clock()
-                await self.publish(client, self._stamp(self._heartbeat()))
-                for reading in await self._source.read(started):
-                    await self.publish(client, self._stamp(reading))
-                elapsed = self._clock() - started
-                await asyncio.sleep(max(0.0, self.interval - elapsed))
+            done, _ = await asyncio.wait({publishing, watching}, return_when="FIRST_COMPLETED")
         except asyncio.CancelledError:
+            await _cancel(publishing, watching)
             await self._planned_stop(client)
             raise
+        await _cancel(publishing, watching)
+        for task in done:
+            task.result()
+
+    async def _publish_forever(self, client: aiomqtt.Client) -> None:
+        while True:
+            started = self._clock()
+            await self.publish(client, self._stamp(self._heartbeat()))
+            for reading in await self._source.read(started):
+                await self.publish(client, self._stamp(reading))
+            elapsed = self._clock() - started
+            await asyncio.sleep(max(0.0, self.interval - elapsed))
 
     def _heartbeat(self) -> Heartbeat:
         return Heartbeat(org=self.org, session=0, seq=0, ts=self._now(), interval=self.interval)
@@ -127,3 +138,9 @@ class Agent:
             async with asyncio.timeout(STOP_PUBLISH_TIMEOUT):
                 await self.publish(client, stopped)
                 self.log.info("planned stop published")
+
+
+async def _cancel(*tasks: asyncio.Task[None]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

@@ -22,8 +22,9 @@ ConnectionListener = Callable[[bool, float], None]
 class Backoff:
     """Full-jitter exponential backoff, so a fleet of agents does not reconnect in lockstep."""
 
-    initial: float = 0.5
-    maximum: float = 30.0
+    initial: float = 0.25
+    maximum: float = 4.0
+    """Kept low so that agents are back within seconds of the broker's return."""
     _attempt: int = field(default=0, init=False)
     _random: random.Random = field(default_factory=random.Random, repr=False)
 
@@ -76,22 +77,45 @@ async def run_connected(
     attempt builds a new one through `connect`.
     """
     backoff = backoff or Backoff()
-    connected = False
+    failures = 0
     while True:
+        client = connect()
+        connected = False
         try:
-            async with connect() as client:
-                backoff.reset()
+            async with client:
                 connected = True
+                failures = 0
+                backoff.reset()
                 if on_connection:
                     on_connection(True, time.time())
                 await work(client)
                 return
         except aiomqtt.MqttError as error:
-            if connected or on_connection is None:
-                logger.warning("broker connection lost: %s", error)
-            if on_connection and connected:
+            _retrieve_disconnect_error(client)
+            failures += 1
+            if on_connection and (connected or failures == 1):
                 on_connection(False, time.time())
-            connected = False
             delay = backoff.next_delay()
-            logger.info("reconnecting in %.1fs", delay)
+            # One warning per outage; the retries after it only at info level.
+            level = logging.WARNING if failures == 1 else logging.INFO
+            what = "connection lost" if connected else "cannot connect"
+            logger.log(level, "broker %s: %s; retrying in %.1fs", what, error, delay)
             await asyncio.sleep(delay)
+
+
+async def until_disconnected(client: aiomqtt.Client) -> None:
+    """Return nothing, ever: raise MqttError once the connection drops. For clients that only
+    publish (and so never iterate messages themselves)."""
+    async for _ in client.messages:
+        pass
+    raise aiomqtt.MqttError("message iteration ended")
+
+
+def _retrieve_disconnect_error(client: aiomqtt.Client) -> None:
+    """aiomqtt stores an unexpected disconnection on a future that only its message iterator
+    awaits; a publishing-only client never does, and asyncio then logs "Future exception was
+    never retrieved" at shutdown. We have handled the error, so mark it retrieved."""
+    disconnected = getattr(client, "_disconnected", None)
+    if isinstance(disconnected, asyncio.Future) and disconnected.done():
+        if not disconnected.cancelled():
+            disconnected.exception()
