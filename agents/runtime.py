@@ -19,7 +19,7 @@ import aiomqtt
 import msgspec
 
 from broker.address import BrokerAddress
-from broker.connection import make_client, run_connected, until_disconnected
+from broker.connection import cancel_and_wait, make_client, run_connected, until_disconnected
 from broker.topics import Topics
 from chain.engine import WILL_SEQ
 from chain.wire import Heartbeat, Message, Status, encode
@@ -112,10 +112,10 @@ class Agent:
         try:
             done, _ = await asyncio.wait({publishing, watching}, return_when="FIRST_COMPLETED")
         except asyncio.CancelledError:
-            await _cancel(publishing, watching)
+            await cancel_and_wait(publishing, watching)
             await self._planned_stop(client)
             raise
-        await _cancel(publishing, watching)
+        await cancel_and_wait(publishing, watching)
         for task in done:
             task.result()
 
@@ -139,8 +139,3 @@ class Agent:
                 await self.publish(client, stopped)
                 self.log.info("planned stop published")
 
-
-async def _cancel(*tasks: asyncio.Task[None]) -> None:
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import ssl
@@ -13,6 +14,9 @@ from dataclasses import dataclass, field
 import aiomqtt
 
 from broker.address import BrokerAddress
+
+DISCONNECT_TIMEOUT = 2.0
+CANCEL_NUDGE_INTERVAL = 0.1
 
 ConnectionListener = Callable[[bool, float], None]
 """Called with (connected, wall-clock time) on every change of connection state."""
@@ -80,27 +84,62 @@ async def run_connected(
     failures = 0
     while True:
         client = connect()
-        connected = False
         try:
-            async with client:
-                connected = True
-                failures = 0
-                backoff.reset()
-                if on_connection:
-                    on_connection(True, time.time())
-                await work(client)
-                return
+            await client.__aenter__()
         except aiomqtt.MqttError as error:
-            _retrieve_disconnect_error(client)
             failures += 1
-            if on_connection and (connected or failures == 1):
+            if on_connection and failures == 1:
                 on_connection(False, time.time())
-            delay = backoff.next_delay()
-            # One warning per outage; the retries after it only at info level.
-            level = logging.WARNING if failures == 1 else logging.INFO
-            what = "connection lost" if connected else "cannot connect"
-            logger.log(level, "broker %s: %s; retrying in %.1fs", what, error, delay)
-            await asyncio.sleep(delay)
+            await _pause(logger, backoff, failures, f"cannot connect: {error}")
+            continue
+        try:
+            failures = 0
+            backoff.reset()
+            if on_connection:
+                on_connection(True, time.time())
+            await work(client)
+            return
+        except aiomqtt.MqttError as error:
+            lost: aiomqtt.MqttError = error
+        finally:
+            await _close(client)
+        failures += 1
+        if on_connection:
+            on_connection(False, time.time())
+        await _pause(logger, backoff, failures, f"connection lost: {lost}")
+
+
+async def _pause(logger: logging.Logger, backoff: Backoff, failures: int, why: str) -> None:
+    delay = backoff.next_delay()
+    # One warning per outage; the retries after it only at info level.
+    level = logging.WARNING if failures == 1 else logging.INFO
+    logger.log(level, "broker %s; retrying in %.1fs", why, delay)
+    await asyncio.sleep(delay)
+
+
+async def _close(client: aiomqtt.Client) -> None:
+    """Disconnect, but never wait forever for a broker that does not answer."""
+    _retrieve_disconnect_error(client)
+    with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
+        async with asyncio.timeout(DISCONNECT_TIMEOUT):
+            await client.__aexit__(None, None, None)
+    _retrieve_disconnect_error(client)
+
+
+async def cancel_and_wait(*tasks: asyncio.Task[None]) -> None:
+    """Cancel tasks and wait until they have ended, cancelling again while they have not.
+
+    On Python 3.11, asyncio.wait_for (used inside aiomqtt) can swallow a cancellation that
+    coincides with its result, so one cancel() is not always enough.
+    """
+    pending = {task for task in tasks if not task.done()}
+    while pending:
+        for task in pending:
+            task.cancel()
+        _, pending = await asyncio.wait(pending, timeout=CANCEL_NUDGE_INTERVAL)
+    for task in tasks:
+        if not task.cancelled():
+            task.exception()
 
 
 async def until_disconnected(client: aiomqtt.Client) -> None:
@@ -116,6 +155,9 @@ def _retrieve_disconnect_error(client: aiomqtt.Client) -> None:
     awaits; a publishing-only client never does, and asyncio then logs "Future exception was
     never retrieved" at shutdown. We have handled the error, so mark it retrieved."""
     disconnected = getattr(client, "_disconnected", None)
-    if isinstance(disconnected, asyncio.Future) and disconnected.done():
-        if not disconnected.cancelled():
-            disconnected.exception()
+    if (
+        isinstance(disconnected, asyncio.Future)
+        and disconnected.done()
+        and not disconnected.cancelled()
+    ):
+        disconnected.exception()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import socket
@@ -10,6 +11,8 @@ from typing import Any
 
 from broker.address import BrokerAddress
 from chain.errors import BrokerUnavailable, UsageError
+
+STOP_NUDGE_INTERVAL = 0.5
 
 for _noisy in ("amqtt", "transitions"):
     logging.getLogger(_noisy).setLevel(logging.ERROR)
@@ -68,9 +71,28 @@ class EmbeddedBroker:
             ) from None
 
     async def stop(self) -> None:
-        if self._broker is not None:
-            await self._broker.shutdown()
-            self._broker = None
+        if self._broker is None:
+            return
+        broker, self._broker = self._broker, None
+        # Stop accepting first: amqtt would otherwise take new connections while it shuts
+        # down and leave them open, untracked, after it has stopped.
+        for server in broker._servers.values():
+            server.instance.close()
+        readers = [
+            getattr(handler, "_reader_task", None) for _, handler in broker._sessions.values()
+        ]
+        shutdown = asyncio.ensure_future(broker.shutdown())
+        while True:
+            done, _ = await asyncio.wait({shutdown}, timeout=STOP_NUDGE_INTERVAL)
+            if done:
+                shutdown.result()
+                return
+            # On Python 3.11, asyncio.wait_for can swallow a cancellation that coincides with
+            # incoming data; amqtt's reader loop then never ends and shutdown waits forever.
+            # Cancelling the readers again lets it finish.
+            for reader in readers:
+                if isinstance(reader, asyncio.Task) and not reader.done():
+                    reader.cancel()
 
     async def __aenter__(self) -> EmbeddedBroker:
         await self.start()
