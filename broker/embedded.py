@@ -63,12 +63,21 @@ class EmbeddedBroker:
         from amqtt.broker import Broker  # imported late: amqtt is slow to import
 
         self._broker = Broker(self._config())
+        startup_log = logging.getLogger("amqtt.broker")
+        level = startup_log.level
+        startup_log.setLevel(logging.CRITICAL)  # we report a failed start in one line ourselves
         try:
             await self._broker.start()
         except Exception as error:
+            self._broker = None
+            cause = error.__cause__ or error.__context__ or error
+            reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else cause
             raise BrokerUnavailable(
-                f"embedded broker: cannot listen on {self.address.url}: {error}"
+                f"embedded broker: cannot listen on {self.address.url}: {reason}"
+                " (is another broker using that port? choose one with --port)"
             ) from None
+        finally:
+            startup_log.setLevel(level)
 
     async def stop(self) -> None:
         if self._broker is None:

@@ -91,3 +91,18 @@ async def test_status_json_snapshot(mosquitto: BrokerAddress, tmp_path: Path) ->
         assert states["om"] == states["justid"] == "online"
         assert states["cjib"] == "unknown"
         assert len(states) == 17
+
+
+def test_broker_on_a_taken_port_says_so_in_one_line() -> None:
+    """Another process on the port: one line that names the port, exit 69, no traceback."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = ketenwacht("broker", "--port", str(port))
+    assert result.returncode == 69
+    assert f"cannot listen on mqtt://127.0.0.1:{port}" in result.stderr
+    assert "address already in use" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
