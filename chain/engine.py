@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from chain.counters import CumulativeCounter
+from chain.sequence import SeqTracker
 from chain.topology import Topology
 from chain.views import BacklogView, ChainView, ChannelView, LinkView, OrgState, OrgView
 from chain.wire import (
@@ -43,9 +44,11 @@ class _Org:
     offline_cause: str = ""
     online_since: float | None = None
     last_alive: float | None = None
-    last_seq: int | None = None
-    seq_gaps: int = 0
-    duplicates: int = 0
+    seqs: SeqTracker = field(default_factory=SeqTracker)
+    applied_seq: int = 0
+    """Highest seq applied to live state; an older live message arriving late is not applied."""
+    earlier_gaps: int = 0
+    earlier_duplicates: int = 0
     stale_statuses: int = 0
     channels: dict[str, _Channel] = field(default_factory=dict)
     backlogs: dict[str, tuple[int, float]] = field(default_factory=dict)
@@ -83,11 +86,9 @@ class ChainEngine:
         if isinstance(message, Status):
             self._apply_status(org, message, received_at, retained)
             return
+        # Buffered (`hist`) and late readings never count as current; retained ones are the
+        # last known values but say nothing about liveness and make no rate sample.
         if not self._accept_sequence(org, message, retained):
-            return
-        # Buffered (`hist`) readings never count as current; retained ones are the last
-        # known values but say nothing about liveness and make no rate sample.
-        if message.hist:
             return
         match message:
             case Heartbeat(interval=interval):
@@ -115,13 +116,12 @@ class ChainEngine:
             org.stale_statuses += 1
             return
         if org.session != status.session:
-            org.session = status.session
-            org.last_seq = None
+            self._new_session(org, status.session)
+        if not retained and status.seq != WILL_SEQ and not org.seqs.add(status.seq):
+            return
         if status.interval is not None:
             org.interval = status.interval
         if status.state == "online":
-            if not retained and status.seq != WILL_SEQ:
-                org.last_seq = status.seq
             self._come_online(org, at)
             org.last_alive = at
         else:
@@ -135,22 +135,27 @@ class ChainEngine:
         org.online_since = at
 
     @staticmethod
-    def _accept_sequence(org: _Org, message: Message, retained: bool) -> bool:
-        """Count gaps and duplicates per (org, session); duplicates are dropped."""
+    def _new_session(org: _Org, session: int) -> None:
+        org.earlier_gaps += org.seqs.gaps
+        org.earlier_duplicates += org.seqs.duplicates
+        org.session = session
+        org.seqs = SeqTracker()
+        org.applied_seq = 0
+
+    def _accept_sequence(self, org: _Org, message: Message, retained: bool) -> bool:
+        """Account seq per (org, session); True if the message may change live state."""
         if org.session is None or message.session > org.session:
-            org.session = message.session
-            org.last_seq = None
+            self._new_session(org, message.session)
             org.online_since = None
         elif message.session < org.session:
             return False
         if retained:
             return True
-        if org.last_seq is not None:
-            if message.seq <= org.last_seq:
-                org.duplicates += 1
-                return False
-            org.seq_gaps += message.seq - org.last_seq - 1
-        org.last_seq = message.seq
+        if not org.seqs.add(message.seq):
+            return False
+        if message.hist or message.seq < org.applied_seq:
+            return False
+        org.applied_seq = message.seq
         return True
 
     # ------------------------------------------------------------------ outputs
@@ -213,8 +218,8 @@ class ChainEngine:
                 BacklogView(process=name, items=items, age=max(0.0, now - at))
                 for name, (items, at) in sorted(org.backlogs.items())
             ),
-            seq_gaps=org.seq_gaps,
-            duplicates=org.duplicates,
+            seq_gaps=org.earlier_gaps + org.seqs.gaps,
+            duplicates=org.earlier_duplicates + org.seqs.duplicates,
         )
 
     def _judge(self, org: _Org, now: float) -> tuple[OrgState, float | None, str]:

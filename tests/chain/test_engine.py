@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from chain.engine import STALE_AFTER_INTERVALS, ChainEngine
@@ -140,15 +141,30 @@ def test_retained_birth_gives_grace_but_retained_heartbeat_age_is_unknown(
 
 
 def test_seq_gaps_and_duplicates_are_counted_and_duplicates_dropped(engine: ChainEngine) -> None:
-    """seq 1,2,5,5,3: two gaps (3,4 missing), two duplicates or late ones, dropped."""
+    """seq 1,2,5,5,3: 3 fills its hole late (not applied), 4 stays a gap, one duplicate."""
     engine.apply(f.online(seq=1), received_at=T0)
     engine.apply(f.backlog(10, seq=2), received_at=T0 + 1)
     engine.apply(f.backlog(50, seq=5), received_at=T0 + 2)
     engine.apply(f.backlog(99, seq=5), received_at=T0 + 3)
     engine.apply(f.backlog(77, seq=3), received_at=T0 + 4)
     view = engine.view(T0 + 5).org("om")
-    assert (view.seq_gaps, view.duplicates) == (2, 2)
+    assert (view.seq_gaps, view.duplicates) == (1, 1)
     assert view.backlog_total == 50
+
+
+def test_buffered_history_after_live_traffic_fills_the_gap(engine: ChainEngine) -> None:
+    """Birth 12 arrives before buffered 2..11 (hist): no gaps, no duplicates, state unchanged."""
+    engine.apply(f.online(seq=1), received_at=T0)
+    engine.apply(f.online(seq=12), received_at=T0 + 50)
+    engine.apply(f.backlog(7, seq=13), received_at=T0 + 51)
+    assert engine.view(T0 + 51).org("om").seq_gaps == 10
+    for seq in range(2, 12):
+        engine.apply(
+            msgspec.structs.replace(f.backlog(seq * 100, seq=seq), hist=True), received_at=T0 + 52
+        )
+    view = engine.view(T0 + 53).org("om")
+    assert (view.seq_gaps, view.duplicates) == (0, 0)
+    assert view.backlog_total == 7
 
 
 def test_new_session_restarts_sequence_accounting(engine: ChainEngine) -> None:
