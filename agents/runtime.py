@@ -3,21 +3,26 @@
 Liveness contract (docs/protocol.md): a retained `status` online on connect, a heartbeat
 every `interval`, a retained `status` offline (cause `stopped`) on a planned stop, and a
 retained Last Will (cause `lost`) that the broker publishes if the connection dies.
+
+Readings are produced on schedule whether or not the broker is reachable. While it is not,
+they wait in the outbox (store-and-forward) and are delivered after the reconnect, in
+order, marked `hist`. Heartbeats are only sent live: a late heartbeat proves nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import ssl
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
 import aiomqtt
 import msgspec
 
+from agents.outbox import Outbox
 from broker.address import BrokerAddress
 from broker.connection import cancel_and_wait, make_client, run_connected, until_disconnected
 from broker.topics import Topics
@@ -25,6 +30,7 @@ from chain.engine import WILL_SEQ
 from chain.wire import Heartbeat, Message, Status, encode
 
 STOP_PUBLISH_TIMEOUT = 2.0
+DRAIN_BATCH = 200
 
 
 class ReadingSource(Protocol):
@@ -41,8 +47,11 @@ class Agent:
         *,
         session: int,
         source: ReadingSource,
+        outbox: Outbox | None = None,
         topics: Topics | None = None,
         interval: float = 5.0,
+        keepalive: int | None = None,
+        tls_context: ssl.SSLContext | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.org = org
@@ -50,10 +59,20 @@ class Agent:
         self.topics = topics or Topics()
         self.session = session
         self.interval = interval
+        self.outbox = outbox
         self._source = source
+        self._keepalive = keepalive or max(5, int(interval * 3))
+        self._tls_context = tls_context
         self._clock = clock
         self._seq = WILL_SEQ
+        self._live: aiomqtt.Client | None = None
+        self._connection_lost: asyncio.Task[None] | None = None
         self.log = logging.LoggerAdapter(logging.getLogger("ketenwacht.agent"), {"org": org})
+
+    # ----------------------------------------------------------------- messages
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), UTC)
 
     def _stamp(self, message: Message) -> Message:
         self._seq += 1
@@ -61,81 +80,132 @@ class Agent:
             message, org=self.org, session=self.session, seq=self._seq, ts=self._now()
         )
 
-    def _now(self) -> datetime:
-        return datetime.fromtimestamp(self._clock(), UTC)
-
-    def _status(self, state: str, cause: str | None, seq: int) -> Status:
+    def _status(
+        self, state: Literal["online", "offline"], cause: Literal["stopped", "lost"] | None
+    ) -> Status:
+        seq = WILL_SEQ if cause == "lost" else self._next_seq()
         return Status(
-            org=self.org,
-            session=self.session,
-            seq=seq,
-            ts=self._now(),
-            state="online" if state == "online" else "offline",
-            cause="lost" if cause == "lost" else ("stopped" if cause else None),
-            interval=self.interval,
+            org=self.org, session=self.session, seq=seq, ts=self._now(),
+            state=state, cause=cause, interval=self.interval,
         )
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def _heartbeat(self) -> Heartbeat:
+        return Heartbeat(
+            org=self.org, session=self.session, seq=self._next_seq(), ts=self._now(),
+            interval=self.interval,
+            buffered=self.outbox.size if self.outbox else 0,
+            dropped=self.outbox.dropped if self.outbox else 0,
+        )
+
+    async def publish(self, client: aiomqtt.Client, message: Message) -> None:
+        live_state = not isinstance(message, Heartbeat) and not message.hist
+        await client.publish(
+            self.topics.of(message), encode(message), qos=0 if isinstance(message, Heartbeat)
+            else 1, retain=live_state,
+        )
+
+    # ----------------------------------------------------------------- running
 
     def _client(self) -> aiomqtt.Client:
         will = aiomqtt.Will(
-            self.topics.status(self.org),
-            encode(self._status("offline", "lost", WILL_SEQ)),
-            qos=1,
-            retain=True,
+            self.topics.status(self.org), encode(self._status("offline", "lost")),
+            qos=1, retain=True,
         )
-        keepalive = max(5, int(self.interval * 3))
         return make_client(
             self.address,
             identifier=f"ketenwacht-{self.org}-{self.session}",
             will=will,
-            keepalive=keepalive,
+            keepalive=self._keepalive,
+            tls_context=self._tls_context,
         )
 
     async def run(self) -> None:
-        """Run until cancelled; reconnects by itself."""
+        """Run until cancelled; reconnects by itself, buffers while it cannot."""
         self.log.info("agent starting, session %d, broker %s", self.session, self.address.url)
-        await run_connected(self._client, self._work, logger=self.log.logger)
-
-    async def publish(self, client: aiomqtt.Client, message: Message) -> None:
-        retained = not isinstance(message, Heartbeat)
-        await client.publish(
-            self.topics.of(message), encode(message), qos=1 if retained else 0, retain=retained
-        )
+        producer = asyncio.create_task(self._produce_forever(), name=f"produce-{self.org}")
+        try:
+            await run_connected(self._client, self._work, logger=self.log.logger)
+        finally:
+            await cancel_and_wait(producer)
 
     async def _work(self, client: aiomqtt.Client) -> None:
-        self._seq += 1
-        await self.publish(client, self._status("online", None, self._seq))
+        await self.publish(client, self._status("online", None))
         self.log.info("connected to %s", self.address.url)
-        # A QoS 1 publish on a dead connection only fails after its timeout; watching for
-        # the disconnection lets the agent reconnect at once instead.
-        publishing = asyncio.create_task(self._publish_forever(client))
-        watching = asyncio.create_task(until_disconnected(client))
+        self._connection_lost = asyncio.create_task(until_disconnected(client))
+        self._live = client
         try:
-            done, _ = await asyncio.wait({publishing, watching}, return_when="FIRST_COMPLETED")
+            await self._drain(client)
+            await self._connection_lost
         except asyncio.CancelledError:
-            await cancel_and_wait(publishing, watching)
+            self._live = None
+            await cancel_and_wait(self._connection_lost)
             await self._planned_stop(client)
             raise
-        await cancel_and_wait(publishing, watching)
-        for task in done:
-            task.result()
+        finally:
+            self._live = None
+            await cancel_and_wait(self._connection_lost)
 
-    async def _publish_forever(self, client: aiomqtt.Client) -> None:
+    async def _produce_forever(self) -> None:
         while True:
             started = self._clock()
-            await self.publish(client, self._stamp(self._heartbeat()))
-            for reading in await self._source.read(started):
-                await self.publish(client, self._stamp(reading))
+            client = self._live
+            if client is not None:
+                await self._send_live(client, [self._heartbeat()])
+            readings = [self._stamp(r) for r in await self._source.read(started)]
+            await self._deliver(readings)
             elapsed = self._clock() - started
             await asyncio.sleep(max(0.0, self.interval - elapsed))
 
-    def _heartbeat(self) -> Heartbeat:
-        return Heartbeat(org=self.org, session=0, seq=0, ts=self._now(), interval=self.interval)
+    async def _deliver(self, readings: list[Message]) -> None:
+        client = self._live
+        backlog = self.outbox is not None and self.outbox.size > 0
+        sent = 0 if client is None or backlog else await self._send_live(client, readings)
+        await self._keep(readings[sent:])
+
+    async def _send_live(self, client: aiomqtt.Client, messages: list[Message]) -> int:
+        """Publish in order until one fails or the connection drops; returns how many went."""
+        lost = self._connection_lost
+        for index, message in enumerate(messages):
+            publishing = asyncio.create_task(self.publish(client, message))
+            waiting = {publishing} if lost is None else {publishing, lost}
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            if not publishing.done() or publishing.exception() is not None:
+                await cancel_and_wait(publishing)
+                return index
+        return len(messages)
+
+    async def _keep(self, readings: list[Message]) -> None:
+        """Buffer readings that could not go live; without an outbox they are lost."""
+        if not readings:
+            return
+        if self.outbox is None:
+            self.log.debug("no outbox: %d readings lost while disconnected", len(readings))
+            return
+        kept = [msgspec.structs.replace(r, hist=True) for r in readings]
+        await self.outbox.append([(self.topics.of(m), encode(m)) for m in kept])
+
+    async def _drain(self, client: aiomqtt.Client) -> None:
+        """Deliver what waited in the outbox, oldest first, before anything new."""
+        if self.outbox is None or self.outbox.size == 0:
+            return
+        self.log.info("delivering %d buffered messages", self.outbox.size)
+        while batch := await self.outbox.peek(DRAIN_BATCH):
+            # Started in order, so the broker receives them in order; acknowledged together.
+            await asyncio.gather(
+                *(client.publish(topic, payload, qos=1) for _, topic, payload in batch)
+            )
+            await self.outbox.remove_through(batch[-1][0])
+        self.log.info("buffer delivered")
 
     async def _planned_stop(self, client: aiomqtt.Client) -> None:
-        self._seq += 1
-        stopped = self._status("offline", "stopped", self._seq)
-        with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
+        try:
             async with asyncio.timeout(STOP_PUBLISH_TIMEOUT):
-                await self.publish(client, stopped)
-                self.log.info("planned stop published")
-
+                await self.publish(client, self._status("offline", "stopped"))
+        except (aiomqtt.MqttError, TimeoutError) as error:
+            self.log.warning("planned stop not delivered: %s", error)
+        else:
+            self.log.info("planned stop published")

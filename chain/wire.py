@@ -51,6 +51,10 @@ class Heartbeat(_Envelope, frozen=True, kw_only=True, tag="heartbeat"):
     """The agent is alive; the next heartbeat follows within `interval` seconds."""
 
     interval: Seconds
+    buffered: Count = 0
+    """Messages waiting in the agent's store-and-forward buffer."""
+    dropped: Count = 0
+    """Messages the full buffer had to discard, ever (cumulative)."""
 
 
 class ChannelReading(_Envelope, frozen=True, kw_only=True, tag="channel"):

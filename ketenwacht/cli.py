@@ -11,7 +11,7 @@ from typing import NoReturn
 
 from broker.address import BrokerAddress
 from broker.topics import DEFAULT_ROOT, Topics
-from chain.errors import EX_USAGE, KetenwachtError
+from chain.errors import EX_USAGE, KetenwachtError, UsageError
 from ketenwacht.setup import load_topology
 
 
@@ -47,12 +47,24 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--interval", type=_positive, default=2.0, help="heartbeat seconds")
     demo.add_argument("--pace", type=_positive, default=60.0, help="simulated time per second")
 
-    agent = commands.add_parser("agent", help="run one organisation's agent (simulated readings)")
-    agent.add_argument("--org", required=True, help="organisation id from the topology")
-    agent.add_argument("--broker", required=True, help="mqtt://[user:pass@]host[:port]")
-    agent.add_argument("--interval", type=_positive, default=5.0, help="heartbeat seconds")
-    agent.add_argument("--pace", type=_positive, default=1.0, help="simulated time per second")
-    agent.add_argument("--state-dir", type=Path, help="where the session counter lives")
+    agent = commands.add_parser(
+        "agent",
+        help="run one organisation's agent",
+        usage="ketenwacht agent --config FILE [--check]\n"
+        "       ketenwacht agent set --config FILE TARGET VALUE\n"
+        "       ketenwacht agent --simulate --org ORG --broker URL",
+        description="TARGET is flow:LINK or backlog:PROCESS, as named by a [[probe]] of "
+        "type manual.",
+    )
+    agent.add_argument("words", nargs="*", metavar="set TARGET VALUE", help=argparse.SUPPRESS)
+    agent.add_argument("--config", type=Path, help="the agent's TOML configuration")
+    agent.add_argument("--check", action="store_true", help="validate, run each probe once")
+    agent.add_argument("--simulate", action="store_true", help="simulated readings (demo)")
+    agent.add_argument("--org", help="with --simulate: organisation id from the topology")
+    agent.add_argument("--broker", help="with --simulate: mqtt://[user:pass@]host[:port]")
+    agent.add_argument("--interval", type=_positive, default=5.0, help="with --simulate")
+    agent.add_argument("--pace", type=_positive, default=1.0, help="with --simulate")
+    agent.add_argument("--state-dir", type=Path, help="with --simulate: session counter dir")
     agent.add_argument("-v", "--verbose", action="store_true")
 
     broker = commands.add_parser("broker", help="run the embedded MQTT broker (loopback only)")
@@ -71,12 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     # Imported here so that `--help` and argument errors stay fast.
-    from agents.session import default_state_dir
     from ketenwacht import commands
-    from ketenwacht.setup import configure_logging
     from ketenwacht.status import as_json, as_text, snapshot
 
     topics = Topics(args.root)
+    if args.command == "agent":
+        return _agent(args, topics)
     topology = load_topology(args.topology)
     match args.command:
         case "demo":
@@ -85,18 +97,6 @@ def run(args: argparse.Namespace) -> int:
                     topology, port=args.port, interval=args.interval, pace=args.pace, topics=topics
                 )
             )
-        case "agent":
-            configure_logging(verbose=args.verbose)
-            agent = commands.simulated_agent(
-                topology,
-                args.org,
-                BrokerAddress.parse(args.broker),
-                topics=topics,
-                interval=args.interval,
-                pace=args.pace,
-                state_dir=args.state_dir or default_state_dir(),
-            )
-            asyncio.run(commands.run_agent(agent))
         case "broker":
             asyncio.run(commands.run_broker(args.host, args.port))
         case "tui":
@@ -107,6 +107,37 @@ def run(args: argparse.Namespace) -> int:
             )
             print(as_json(view) if args.json else as_text(view))
     return 0
+
+
+def _agent(args: argparse.Namespace, topics: Topics) -> int:
+    from agents.session import default_state_dir
+    from ketenwacht import agent_commands
+    from ketenwacht.setup import configure_logging
+
+    if args.simulate:
+        if args.config or args.words or not (args.org and args.broker):
+            raise UsageError("agent --simulate takes --org ORG --broker URL, and no --config")
+        configure_logging(verbose=args.verbose, org=args.org)
+        agent = agent_commands.simulated_agent(
+            load_topology(args.topology),
+            args.org,
+            BrokerAddress.parse(args.broker),
+            topics=topics,
+            interval=args.interval,
+            pace=args.pace,
+            state_dir=args.state_dir or default_state_dir(),
+        )
+        asyncio.run(agent_commands.run_agent(agent))
+        return 0
+    if args.config is None:
+        raise UsageError("agent needs --config FILE (or --simulate --org ORG --broker URL)")
+    if args.words:
+        if len(args.words) != 3 or args.words[0] != "set":
+            raise UsageError("usage: ketenwacht agent set --config FILE TARGET VALUE")
+        return agent_commands.set_manual(args.config, args.words[1], args.words[2])
+    if args.check:
+        return agent_commands.check(args.config)
+    return agent_commands.run_configured(args.config, verbose=args.verbose)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -4,43 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from pathlib import Path
 
-from agents.runtime import Agent
-from agents.session import default_state_dir, next_session
-from agents.simulator import SimulatedOrg
+from agents.session import default_state_dir
 from broker.address import BrokerAddress
 from broker.embedded import EmbeddedBroker
 from broker.monitor import Monitor
 from broker.topics import Topics
 from chain.engine import ChainEngine
-from chain.errors import UsageError
 from chain.topology import Topology
+from ketenwacht.agent_commands import simulated_agent
 from ketenwacht.setup import cancel_on_signals, configure_logging
 from tui.app import KetenwachtApp
-
-
-def simulated_agent(
-    topology: Topology,
-    org: str,
-    address: BrokerAddress,
-    *,
-    topics: Topics,
-    interval: float,
-    pace: float,
-    state_dir: Path,
-) -> Agent:
-    if org not in topology.by_org:
-        known = ", ".join(topology.org_ids)
-        raise UsageError(f"--org {org!r}: not an organisation of the chain ({known})")
-    return Agent(
-        org,
-        address,
-        session=next_session(state_dir, org),
-        source=SimulatedOrg(topology, org, pace=pace),
-        topics=topics,
-        interval=interval,
-    )
 
 
 async def run_demo(
@@ -80,14 +54,6 @@ async def run_demo(
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-
-
-async def run_agent(agent: Agent) -> None:
-    task = asyncio.create_task(agent.run(), name=f"agent-{agent.org}")
-    cancel_on_signals(task)
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    agent.log.info("agent stopped")
 
 
 async def run_broker(host: str, port: int) -> None:

@@ -37,7 +37,20 @@ class _JsonLines(logging.Formatter):
         return json.dumps({k: v for k, v in entry.items() if v is not None})
 
 
-def configure_logging(*, verbose: bool, file: Path | None = None) -> None:
+class _NameTheOrg(logging.Filter):
+    """Every line an agent logs names its organisation, whichever library logged it."""
+
+    def __init__(self, org: str) -> None:
+        super().__init__()
+        self.org = org
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "org"):
+            record.org = self.org
+        return True
+
+
+def configure_logging(*, verbose: bool, file: Path | None = None, org: str | None = None) -> None:
     """Plain lines on a terminal, JSON lines otherwise (journald, log shippers)."""
     handler: logging.Handler
     if file is not None:
@@ -45,8 +58,13 @@ def configure_logging(*, verbose: bool, file: Path | None = None) -> None:
         handler = logging.FileHandler(file)
     else:
         handler = logging.StreamHandler(sys.stderr)
+    if org is not None:
+        handler.addFilter(_NameTheOrg(org))
     if file is None and sys.stderr.isatty():
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        prefix = f"{org} " if org else ""
+        handler.setFormatter(
+            logging.Formatter(f"%(asctime)s %(levelname)s {prefix}%(name)s: %(message)s")
+        )
     else:
         handler.setFormatter(_JsonLines())
     root = logging.getLogger()

@@ -31,7 +31,7 @@ def ketenwacht(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[s
         (["status", "--broker", "http://x"], 64, "scheme must be mqtt:// or mqtts://"),
         (["status"], 64, "the following arguments are required: --broker"),
         (["status", "--broker", "mqtt://x", "--wait", "soon"], 64, "expected a number"),
-        (["agent", "--org", "nobody", "--broker", "mqtt://127.0.0.1:1"], 64, "--org 'nobody'"),
+        (["agent", "--simulate", "--org", "nobody", "--broker", "mqtt://127.0.0.1:1"], 64, "--org 'nobody'"),
         (["broker", "--host", "0.0.0.0"], 64, "refusing to listen on 0.0.0.0"),
         (["--topology", "/nonexistent.toml", "status", "--broker", "mqtt://x"], 78,
          "/nonexistent.toml: cannot read topology"),

@@ -18,7 +18,7 @@ def spawn_agent(
 ) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [
-            sys.executable, "-m", "ketenwacht", "agent",
+            sys.executable, "-m", "ketenwacht", "agent", "--simulate",
             "--org", org,
             "--broker", address.url,
             "--interval", str(interval),

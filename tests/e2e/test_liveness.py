@@ -39,11 +39,14 @@ async def test_crash_stop_and_hang_are_told_apart(
                 """every agent ONLINE in the TUI"""
                 return all(state(org) is OrgState.ONLINE for org in orgs)
 
+            def counting() -> bool:
+                """om's OM→Justid counter has arrived"""
+                return app.view is not None and app.view.link("om-justid").sent_total is not None
+
             await until(all_online, within=20)
+            await until(counting, within=5)
             table = app.query_one(OrgTable)
             assert table.row("om").text("state") == "● ONLINE"
-            assert app.view is not None
-            assert app.view.link("om-justid").sent_total
 
             running["om"].kill()
             killed_at = time.monotonic()

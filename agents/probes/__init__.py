@@ -1,0 +1,1 @@
+"""Probes: each measures one thing of its organisation and turns it into a wire reading."""
