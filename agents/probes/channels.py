@@ -74,13 +74,7 @@ class Sip:
         s = self.settings
         started = time.perf_counter()
         try:
-            async with asyncio.timeout(s.timeout):
-                if s.transport == "udp":
-                    status = await self._over_udp()
-                else:
-                    status = await self._over_tcp()
-        except TimeoutError:
-            return self._reading(context, False, None, f"no answer within {s.timeout:g}s")
+            status = await (self._over_udp() if s.transport == "udp" else self._over_tcp())
         except OSError as error:
             return self._reading(context, False, None, f"{type(error).__name__}: {error}")
         code = _status_code(status)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from agents.config import (
+    ChannelProbe,
     CommandProbe,
     FileProbe,
     HttpJsonProbe,
@@ -20,7 +21,7 @@ from agents.config import (
     SqlProbe,
 )
 from agents.probes import channels, values
-from agents.probes.base import Probe, ProbeContext, ProbeError, describe_probe
+from agents.probes.base import Probe, ProbeContext, ProbeError, channel_reading, describe_probe
 from chain.wire import Message
 
 
@@ -60,7 +61,14 @@ async def run_once(probe: Probe, context: ProbeContext) -> Outcome:
         async with asyncio.timeout(probe.settings.timeout):
             return Outcome(name, await probe.measure(context), None)
     except TimeoutError:
-        return Outcome(name, None, f"no result within {probe.settings.timeout:g}s")
+        silence = f"no answer within {probe.settings.timeout:g}s"
+        if isinstance(probe.settings, ChannelProbe):
+            # Silence is itself the measurement: the channel is down.
+            down = channel_reading(
+                context.org, probe.settings.channel, up=False, latency_ms=None, detail=silence
+            )
+            return Outcome(name, down, None)
+        return Outcome(name, None, silence.replace("answer", "result"))
     except ProbeError as error:
         return Outcome(name, None, str(error))
 
