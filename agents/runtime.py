@@ -115,13 +115,16 @@ class Agent:
             self.topics.status(self.org), encode(self._status("offline", "lost")),
             qos=1, retain=True,
         )
-        return make_client(
+        client = make_client(
             self.address,
             identifier=f"ketenwacht-{self.org}-{self.session}",
             will=will,
             keepalive=self._keepalive,
             tls_context=self._tls_context,
         )
+        # Draining the outbox keeps a batch in flight on purpose; no warning for that.
+        client.pending_calls_threshold = DRAIN_BATCH + 50
+        return client
 
     async def run(self) -> None:
         """Run until cancelled; reconnects by itself, buffers while it cannot."""

@@ -49,6 +49,8 @@ class _Org:
     """Highest seq applied to live state; an older live message arriving late is not applied."""
     earlier_gaps: int = 0
     earlier_duplicates: int = 0
+    buffered: int = 0
+    dropped: int = 0
     stale_statuses: int = 0
     channels: dict[str, _Channel] = field(default_factory=dict)
     backlogs: dict[str, tuple[int, float]] = field(default_factory=dict)
@@ -91,8 +93,9 @@ class ChainEngine:
         if not self._accept_sequence(org, message, retained):
             return
         match message:
-            case Heartbeat(interval=interval):
+            case Heartbeat(interval=interval, buffered=buffered, dropped=dropped):
                 org.interval = interval
+                org.buffered, org.dropped = buffered, dropped
                 if not retained:
                     org.last_alive = received_at
                     if org.offline_since is not None:
@@ -218,6 +221,8 @@ class ChainEngine:
                 BacklogView(process=name, items=items, age=max(0.0, now - at))
                 for name, (items, at) in sorted(org.backlogs.items())
             ),
+            buffered=org.buffered,
+            dropped=org.dropped,
             seq_gaps=org.earlier_gaps + org.seqs.gaps,
             duplicates=org.earlier_duplicates + org.seqs.duplicates,
         )

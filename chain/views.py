@@ -42,6 +42,10 @@ class OrgView(msgspec.Struct, frozen=True, kw_only=True):
     session: int | None
     channels: tuple[ChannelView, ...]
     backlogs: tuple[BacklogView, ...]
+    buffered: int
+    """Messages waiting in the agent's store-and-forward buffer (from its heartbeat)."""
+    dropped: int
+    """Messages the agent's full buffer discarded, ever."""
     seq_gaps: int
     duplicates: int
 

@@ -34,27 +34,59 @@ def _isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("STATE_DIRECTORY", raising=False)
 
 
+class Mosquitto:
+    """A Mosquitto subprocess on a fixed free port, which tests may kill and start again."""
+
+    def __init__(self, workdir: Path) -> None:
+        binary = shutil.which("mosquitto") or (
+            "/usr/sbin/mosquitto" if os.path.exists("/usr/sbin/mosquitto") else None
+        )
+        if binary is None:
+            if os.environ.get("CI"):
+                pytest.fail("mosquitto is not installed (apt-get install mosquitto)")
+            pytest.skip("mosquitto is not installed")
+        self.binary = binary
+        self.address = BrokerAddress("127.0.0.1", free_port())
+        self.conf = workdir / "mosquitto.conf"
+        self.conf.write_text(
+            f"listener {self.address.port} 127.0.0.1\nallow_anonymous true\n"
+            "persistence false\nlog_dest stderr\nlog_type error\n"
+        )
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [self.binary, "-c", str(self.conf)], stderr=subprocess.DEVNULL
+        )
+        wait_for_port(self.address.port)
+
+    def kill(self) -> None:
+        """SIGKILL: no clean shutdown, no Last Wills sent."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
 @pytest.fixture
-def mosquitto(tmp_path: Path) -> Iterator[BrokerAddress]:
-    binary = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if os.path.exists(
-        "/usr/sbin/mosquitto") else None)
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("mosquitto is not installed (apt-get install mosquitto mosquitto-clients)")
-        pytest.skip("mosquitto is not installed")
-    port = free_port()
-    conf = tmp_path / "mosquitto.conf"
-    conf.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-        "log_dest stderr\nlog_type error\n"
-    )
-    process = subprocess.Popen([binary, "-c", str(conf)], stderr=subprocess.PIPE)
+def mosquitto_process(tmp_path: Path) -> Iterator[Mosquitto]:
+    broker = Mosquitto(tmp_path)
+    broker.start()
     try:
-        wait_for_port(port)
-        yield BrokerAddress("127.0.0.1", port)
+        yield broker
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        broker.stop()
+
+
+@pytest.fixture
+def mosquitto(mosquitto_process: Mosquitto) -> BrokerAddress:
+    return mosquitto_process.address
 
 
 @pytest.fixture

@@ -224,3 +224,12 @@ def test_rejections_are_counted(engine: ChainEngine) -> None:
     engine.reject()
     engine.reject()
     assert engine.view(T0).rejected == 2
+
+
+def test_buffer_figures_come_from_the_latest_heartbeat(engine: ChainEngine) -> None:
+    """An agent draining its buffer says so in its heartbeat; the view shows it."""
+    engine.apply(f.online(), received_at=T0)
+    beat = msgspec.structs.replace(f.heartbeat(seq=2), buffered=120, dropped=3)
+    engine.apply(beat, received_at=T0 + 1)
+    view = engine.view(T0 + 1).org("om")
+    assert (view.buffered, view.dropped) == (120, 3)
