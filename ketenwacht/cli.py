@@ -56,7 +56,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="TARGET is flow:LINK or backlog:PROCESS, as named by a [[probe]] of "
         "type manual.",
     )
-    agent.add_argument("words", nargs="*", metavar="set TARGET VALUE", help=argparse.SUPPRESS)
+    actions = agent.add_subparsers(dest="agent_action", metavar="")
+    manual = actions.add_parser(
+        "set", prog="ketenwacht agent set", help="set a value for a probe of type manual"
+    )
+    manual.add_argument("--config", dest="set_config", type=Path, required=True)
+    manual.add_argument("target", help="flow:LINK or backlog:PROCESS")
+    manual.add_argument("value", help="a whole number, 0 or more")
     agent.add_argument("--config", type=Path, help="the agent's TOML configuration")
     agent.add_argument("--check", action="store_true", help="validate, run each probe once")
     agent.add_argument("--simulate", action="store_true", help="simulated readings (demo)")
@@ -114,8 +120,10 @@ def _agent(args: argparse.Namespace, topics: Topics) -> int:
     from ketenwacht import agent_commands
     from ketenwacht.setup import configure_logging
 
+    if args.agent_action == "set":
+        return agent_commands.set_manual(args.set_config, args.target, args.value)
     if args.simulate:
-        if args.config or args.words or not (args.org and args.broker):
+        if args.config or not (args.org and args.broker):
             raise UsageError("agent --simulate takes --org ORG --broker URL, and no --config")
         configure_logging(verbose=args.verbose, org=args.org)
         agent = agent_commands.simulated_agent(
@@ -131,10 +139,6 @@ def _agent(args: argparse.Namespace, topics: Topics) -> int:
         return 0
     if args.config is None:
         raise UsageError("agent needs --config FILE (or --simulate --org ORG --broker URL)")
-    if args.words:
-        if len(args.words) != 3 or args.words[0] != "set":
-            raise UsageError("usage: ketenwacht agent set --config FILE TARGET VALUE")
-        return agent_commands.set_manual(args.config, args.words[1], args.words[2])
     if args.check:
         return agent_commands.check(args.config)
     return agent_commands.run_configured(args.config, verbose=args.verbose)
