@@ -13,7 +13,7 @@ from pathlib import Path
 from chain.errors import ConfigError
 from chain.topology import Topology, parse_topology
 
-DEFAULT_TOPOLOGY = Path(__file__).resolve().parent.parent / "seeds" / "chain.toml"
+DEFAULT_TOPOLOGY = Path(__file__).parent / "seeds" / "chain.toml"
 
 
 def load_topology(path: Path | None) -> Topology:
