@@ -88,13 +88,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    # Imported here so that `--help` and argument errors stay fast.
-    from ketenwacht import commands
-    from ketenwacht.status import as_json, as_text, snapshot
-
+    # Each command imports only what it needs: `--help` stays fast, and an agent daemon
+    # never loads the UI or the embedded broker.
     topics = Topics(args.root)
     if args.command == "agent":
         return _agent(args, topics)
+    if args.command == "status":
+        from ketenwacht.status import as_json, as_text, snapshot
+
+        view = asyncio.run(
+            snapshot(
+                load_topology(args.topology), BrokerAddress.parse(args.broker), topics,
+                wait=args.wait,
+            )
+        )
+        print(as_json(view) if args.json else as_text(view))
+        return 0
+    from ketenwacht import commands
+
     topology = load_topology(args.topology)
     match args.command:
         case "demo":
@@ -107,11 +118,6 @@ def run(args: argparse.Namespace) -> int:
             asyncio.run(commands.run_broker(args.host, args.port))
         case "tui":
             asyncio.run(commands.run_tui(topology, BrokerAddress.parse(args.broker), topics))
-        case "status":
-            view = asyncio.run(
-                snapshot(topology, BrokerAddress.parse(args.broker), topics, wait=args.wait)
-            )
-            print(as_json(view) if args.json else as_text(view))
     return 0
 
 

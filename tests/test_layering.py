@@ -57,3 +57,19 @@ def test_domain_core_is_pure() -> None:
 def test_headless_packages_never_import_textual(package: str) -> None:
     """The daemon and the recorder must run without a UI library."""
     assert not [p for p, name in imports(package) if name in {"textual", "rich"}]
+
+
+def test_agent_and_status_commands_load_neither_ui_nor_embedded_broker() -> None:
+    """The daemon's footprint: `ketenwacht agent` and `status` never import textual or amqtt."""
+    import subprocess
+
+    probe = (
+        "import sys\n"
+        "from ketenwacht import cli, agent_commands, status\n"
+        "loaded = sorted(m for m in ('textual', 'amqtt', 'tui.app') if m in sys.modules)\n"
+        "print(','.join(loaded))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""
