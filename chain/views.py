@@ -13,6 +13,29 @@ class OrgState(enum.StrEnum):
     STALE = "stale"
     OFFLINE = "offline"
     UNKNOWN = "unknown"
+    ISOLATED = "isolated"
+    """Declared by an operator: deliberately disconnected."""
+
+
+class LinkState(enum.StrEnum):
+    FLOWING = "flowing"
+    SLOW = "slow"
+    """Moving, but at less than half its usual rate."""
+    STALLED = "stalled"
+    """No movement at either end for longer than its usual cadence allows."""
+    STUCK = "stuck"
+    """The sender counts up, the receiver stays flat."""
+    DOWN = "down"
+    """An end is offline or isolated."""
+    UNKNOWN = "unknown"
+
+
+class ProcessState(enum.StrEnum):
+    OK = "ok"
+    AT_RISK = "at_risk"
+    """Working on stale data: a flow it depends on has stopped."""
+    BLOCKED = "blocked"
+    """Its own organisation is offline or isolated."""
 
 
 class ChannelView(msgspec.Struct, frozen=True, kw_only=True):
@@ -28,6 +51,13 @@ class BacklogView(msgspec.Struct, frozen=True, kw_only=True):
     process: str
     items: int
     age: float
+    per_hour: float | None = None
+    """Growth over the last hour (negative: shrinking), once there is an hour of history."""
+    per_day: float | None = None
+    clears_in: float | None = None
+    """Seconds until empty at the current rate of shrinking; None when not shrinking."""
+    history: tuple[int, ...] = ()
+    """Recent values, oldest first, for a sparkline."""
 
 
 class OrgView(msgspec.Struct, frozen=True, kw_only=True):
@@ -42,6 +72,8 @@ class OrgView(msgspec.Struct, frozen=True, kw_only=True):
     session: int | None
     channels: tuple[ChannelView, ...]
     backlogs: tuple[BacklogView, ...]
+    clock_skew: float | None = None
+    """Agent clock minus ours, seconds, from its latest live message (only shown, never used)."""
     buffered: int
     """Messages waiting in the agent's store-and-forward buffer (from its heartbeat)."""
     dropped: int
@@ -65,6 +97,23 @@ class LinkView(msgspec.Struct, frozen=True, kw_only=True):
     received_total: int | None
     sent_per_hour: float | None
     received_per_hour: float | None
+    state: LinkState = LinkState.UNKNOWN
+    since: float | None = None
+    cause: str = ""
+    last_movement: float | None = None
+    usual_per_hour: float | None = None
+
+
+class ProcessView(msgspec.Struct, frozen=True, kw_only=True):
+    id: str
+    org: str
+    name: str
+    state: ProcessState
+    since: float | None
+    data_as_of: float | None
+    """The newest data it can have: when the earliest stopped flow last moved."""
+    causes: tuple[str, ...]
+    """Why, from the nearest link outward, e.g. "om-justid down: om offline (lost)"."""
 
 
 class ChainView(msgspec.Struct, frozen=True, kw_only=True):
@@ -73,6 +122,7 @@ class ChainView(msgspec.Struct, frozen=True, kw_only=True):
     monitor_since: float | None
     orgs: tuple[OrgView, ...]
     links: tuple[LinkView, ...]
+    processes: tuple[ProcessView, ...] = ()
     rejected: int
     """Payloads that could not be decoded or did not fit the topic."""
 
@@ -81,6 +131,9 @@ class ChainView(msgspec.Struct, frozen=True, kw_only=True):
 
     def link(self, link_id: str) -> LinkView:
         return next(link for link in self.links if link.id == link_id)
+
+    def process(self, process_id: str) -> ProcessView:
+        return next(p for p in self.processes if p.id == process_id)
 
     def count(self, state: OrgState) -> int:
         return sum(1 for o in self.orgs if o.state is state)

@@ -1,0 +1,106 @@
+"""The crisis log: every change of state, and everything the operators did, in time order."""
+
+from __future__ import annotations
+
+import enum
+from bisect import insort
+from collections.abc import Iterable
+from typing import Final
+
+import msgspec
+
+from chain.ops import Acknowledgement, Annotation, Isolation, ManualReport, Op
+from chain.views import ChainView
+
+MAX_ENTRIES: Final = 20_000
+
+
+class EntryKind(enum.StrEnum):
+    ORG = "org"
+    LINK = "link"
+    PROCESS = "process"
+    ANNOTATION = "annotation"
+    ACK = "ack"
+    REPORT = "report"
+    ISOLATION = "isolation"
+
+
+class LogEntry(msgspec.Struct, frozen=True, kw_only=True, order=True):
+    at: float
+    kind: EntryKind
+    subject: str
+    """The organisation, link or process it concerns ("" for a general annotation)."""
+    text: str
+    author: str = ""
+
+
+class CrisisLog:
+    """Entries kept in time order; the oldest go beyond MAX_ENTRIES."""
+
+    def __init__(self) -> None:
+        self.entries: list[LogEntry] = []
+        self._last: dict[tuple[EntryKind, str], str] = {}
+        self._seen_ops: set[str] = set()
+
+    def record_changes(self, view: ChainView) -> list[LogEntry]:
+        """Compare a fresh view with the states last seen; log every change at its `since`."""
+        changes: list[LogEntry] = []
+        subjects: Iterable[tuple[EntryKind, str, str, float | None, str]] = [
+            *((EntryKind.ORG, o.id, o.state.value, o.since, o.cause) for o in view.orgs),
+            *((EntryKind.LINK, k.id, k.state.value, k.since, k.cause) for k in view.links),
+            *((EntryKind.PROCESS, p.id, p.state.value, p.since, "; ".join(p.causes))
+              for p in view.processes),
+        ]
+        for kind, subject, state, since, cause in subjects:
+            if self._last.get((kind, subject)) == state:
+                continue
+            first = (kind, subject) not in self._last
+            self._last[(kind, subject)] = state
+            if first and state in ("unknown", "ok", "flowing", "online"):
+                continue  # the starting point is not news
+            text = state.upper().replace("_", " ") + (f": {cause}" if cause else "")
+            at = since if since is not None and since <= view.at else view.at
+            changes.append(LogEntry(at=at, kind=kind, subject=subject, text=text))
+        for entry in changes:
+            self._add(entry)
+        return changes
+
+    def record_op(self, op: Op, received_at: float) -> LogEntry | None:
+        if op.id in self._seen_ops:
+            return None
+        self._seen_ops.add(op.id)
+        match op:
+            case Annotation():
+                entry = LogEntry(at=received_at, kind=EntryKind.ANNOTATION, subject=op.org or "",
+                                 text=op.text, author=op.author)
+            case Acknowledgement():
+                text = "acknowledged" + (f": {op.text}" if op.text else "")
+                entry = LogEntry(at=received_at, kind=EntryKind.ACK, subject=op.subject,
+                                 text=text, author=op.author)
+            case ManualReport():
+                entry = LogEntry(at=op.observed_at.timestamp(), kind=EntryKind.REPORT,
+                                 subject=op.org, text=op.text, author=op.author)
+            case Isolation():
+                what = "declared ISOLATED" if op.isolated else "isolation lifted"
+                entry = LogEntry(at=received_at, kind=EntryKind.ISOLATION, subject=op.org,
+                                 text=what + (f": {op.reason}" if op.reason else ""),
+                                 author=op.author)
+        self._add(entry)
+        return entry
+
+    def _add(self, entry: LogEntry) -> None:
+        if self.entries and entry.at < self.entries[-1].at:
+            insort(self.entries, entry)
+        else:
+            self.entries.append(entry)
+        if len(self.entries) > MAX_ENTRIES:
+            del self.entries[: len(self.entries) - MAX_ENTRIES]
+
+    def filtered(self, *, subject: str | None = None,
+                 kinds: Iterable[EntryKind] | None = None) -> list[LogEntry]:
+        wanted = set(kinds) if kinds is not None else None
+        return [
+            e for e in self.entries
+            if (subject is None or e.subject == subject or e.subject.endswith(f":{subject}"))
+            and (wanted is None or e.kind in wanted)
+        ]

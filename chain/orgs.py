@@ -1,0 +1,148 @@
+"""What the engine knows of one organisation, and how it judges its state at `now`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final
+
+from chain.sequence import SeqTracker
+from chain.trends import DAY, HOUR, BacklogHistory
+from chain.views import BacklogView, ChannelView, OrgState, OrgView
+from chain.wire import ChannelReading
+
+STALE_AFTER_INTERVALS: Final = 3.0
+DEFAULT_INTERVAL: Final = 5.0
+
+
+@dataclass
+class Channel:
+    up: bool
+    latency_ms: float | None
+    detail: str
+    received_at: float
+    changed_at: float
+    """When the channel last went from up to down or back."""
+
+    @classmethod
+    def of(cls, reading: ChannelReading, at: float, previous: Channel | None) -> Channel:
+        changed = previous is None or previous.up != reading.up
+        return cls(
+            up=reading.up, latency_ms=reading.latency_ms, detail=reading.detail,
+            received_at=at, changed_at=at if changed or previous is None else previous.changed_at,
+        )
+
+
+@dataclass
+class Backlog:
+    items: int
+    received_at: float
+    history: BacklogHistory = field(default_factory=BacklogHistory)
+
+
+@dataclass
+class MonitorLink:
+    """The monitor's own connection, which decides UNKNOWN for everyone."""
+
+    connected: bool = False
+    since: float | None = None
+
+
+@dataclass
+class OrgRecord:
+    session: int | None = None
+    interval: float = DEFAULT_INTERVAL
+    offline_since: float | None = None
+    offline_cause: str = ""
+    online_since: float | None = None
+    last_alive: float | None = None
+    isolated_since: float | None = None
+    isolation_reason: str = ""
+    seqs: SeqTracker = field(default_factory=SeqTracker)
+    applied_seq: int = 0
+    """Highest seq applied to live state; an older live message arriving late is not applied."""
+    earlier_gaps: int = 0
+    earlier_duplicates: int = 0
+    buffered: int = 0
+    dropped: int = 0
+    stale_statuses: int = 0
+    clock_skew: float | None = None
+    channels: dict[str, Channel] = field(default_factory=dict)
+    backlogs: dict[str, Backlog] = field(default_factory=dict)
+
+    def come_online(self, at: float) -> None:
+        self.offline_since = None
+        self.offline_cause = ""
+        self.online_since = at
+
+    def new_session(self, session: int) -> None:
+        self.earlier_gaps += self.seqs.gaps
+        self.earlier_duplicates += self.seqs.duplicates
+        self.session = session
+        self.seqs = SeqTracker()
+        self.applied_seq = 0
+
+    def set_backlog(self, process: str, items: int, at: float) -> None:
+        backlog = self.backlogs.get(process)
+        if backlog is None:
+            backlog = self.backlogs[process] = Backlog(items, at)
+        backlog.items, backlog.received_at = items, at
+        backlog.history.add(at, items)
+
+    def judge(self, monitor: MonitorLink, now: float) -> tuple[OrgState, float | None, str]:
+        if self.isolated_since is not None:
+            return OrgState.ISOLATED, self.isolated_since, self.isolation_reason
+        if not monitor.connected:
+            if monitor.since is None:
+                return OrgState.UNKNOWN, None, "monitor not connected yet"
+            return OrgState.UNKNOWN, monitor.since, "monitor disconnected"
+        if self.offline_since is not None:
+            return OrgState.OFFLINE, self.offline_since, self.offline_cause
+        if self.last_alive is None:
+            return OrgState.UNKNOWN, monitor.since, "nothing received yet"
+        # After the monitor (re)connects, every agent gets a full grace period again.
+        alive = max(self.last_alive, monitor.since or self.last_alive)
+        deadline = alive + STALE_AFTER_INTERVALS * self.interval
+        if now > deadline:
+            return OrgState.STALE, deadline, f"no heartbeat for {now - self.last_alive:.0f}s"
+        fresh = STALE_AFTER_INTERVALS * self.interval
+        down = [n for n, ch in sorted(self.channels.items())
+                if not ch.up and now - ch.received_at <= fresh]
+        if down:
+            since = max(self.channels[name].changed_at for name in down)
+            return OrgState.DEGRADED, since, " and ".join(down) + " down"
+        return OrgState.ONLINE, self.online_since or self.last_alive, ""
+
+    def view(self, org_id: str, name: str, monitor: MonitorLink, now: float) -> OrgView:
+        state, since, cause = self.judge(monitor, now)
+        return OrgView(
+            id=org_id,
+            name=name,
+            state=state,
+            since=since,
+            cause=cause,
+            heartbeat_age=None if self.last_alive is None else max(0.0, now - self.last_alive),
+            interval=self.interval if self.session is not None else None,
+            session=self.session,
+            channels=tuple(
+                ChannelView(name=channel, up=ch.up, latency_ms=ch.latency_ms, detail=ch.detail,
+                            age=max(0.0, now - ch.received_at))
+                for channel, ch in sorted(self.channels.items())
+            ),
+            backlogs=tuple(
+                BacklogView(
+                    process=process,
+                    items=b.items,
+                    age=max(0.0, now - b.received_at),
+                    per_hour=b.history.growth(HOUR),
+                    per_day=b.history.growth(DAY),
+                    clears_in=b.history.clears_in(b.items),
+                    history=b.history.recent(),
+                )
+                for process, b in sorted(self.backlogs.items())
+            ),
+            clock_skew=self.clock_skew,
+            buffered=self.buffered,
+            dropped=self.dropped,
+            seq_gaps=self.earlier_gaps + self.seqs.gaps,
+            duplicates=self.earlier_duplicates + self.seqs.duplicates,
+        )

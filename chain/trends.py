@@ -1,0 +1,59 @@
+"""Backlog trends: growth per hour and per day, and when a shrinking backlog will be clear."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Final
+
+SPACING: Final = 60.0
+"""At most one kept sample per minute (the newest value always replaces the last one)."""
+KEEP: Final = 2 * 86_400.0
+HOUR: Final = 3600.0
+DAY: Final = 86_400.0
+SPARK_POINTS: Final = 48
+
+
+class BacklogHistory:
+    __slots__ = ("_samples",)
+
+    def __init__(self) -> None:
+        self._samples: deque[tuple[float, int]] = deque()
+
+    def add(self, at: float, items: int) -> None:
+        samples = self._samples
+        if samples and at < samples[-1][0]:
+            return  # older than what we have: history only moves forward
+        if len(samples) >= 2 and at - samples[-2][0] < SPACING:
+            samples[-1] = (at, items)
+        else:
+            samples.append((at, items))
+        while samples and samples[0][0] < at - KEEP:
+            samples.popleft()
+
+    def growth(self, span: float) -> float | None:
+        """Change per `span` seconds, measured over the last `span` seconds of history.
+
+        None until the history covers at least a quarter of the span.
+        """
+        if len(self._samples) < 2:
+            return None
+        last_at, last_items = self._samples[-1]
+        start_at, start_items = self._samples[0]
+        for at, items in self._samples:
+            if at >= last_at - span:
+                start_at, start_items = at, items
+                break
+        covered = last_at - start_at
+        if covered < span / 4:
+            return None
+        return (last_items - start_items) / covered * span
+
+    def clears_in(self, items: int) -> float | None:
+        """Seconds to empty at the last hour's rate of shrinking; None if not shrinking."""
+        per_hour = self.growth(HOUR)
+        if per_hour is None or per_hour >= 0 or items <= 0:
+            return None
+        return items / -per_hour * HOUR
+
+    def recent(self) -> tuple[int, ...]:
+        return tuple(items for _, items in list(self._samples)[-SPARK_POINTS:])
