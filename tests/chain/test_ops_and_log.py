@@ -14,6 +14,7 @@ from chain.ops import (
     Annotation,
     Isolation,
     ManualReport,
+    Op,
     decode_op,
     encode_op,
 )
@@ -34,7 +35,7 @@ def engine() -> ChainEngine:
 
 def test_ops_round_trip_and_refuse_bad_input() -> None:
     """Each operator action encodes and decodes; a malformed one is refused with a reason."""
-    ops = [
+    ops: list[Op] = [
         Annotation(id="a1", author="duty officer", ts=TS, text="NCSC advisory received"),
         Acknowledgement(id="k1", author="duty officer", ts=TS, subject="org:om"),
         ManualReport(id="r1", author="duty officer", ts=TS, org="cjib", channel="phone",
