@@ -15,7 +15,8 @@ from broker.address import BrokerAddress
 from broker.connection import Backoff, make_client, run_connected
 from broker.topics import Topics
 from chain.engine import ChainEngine
-from chain.errors import PayloadError
+from chain.errors import BrokerUnavailable, PayloadError
+from chain.ops import Isolation, Op, decode_op, encode_op
 from chain.wire import Message, decode
 
 log = logging.getLogger("ketenwacht.monitor")
@@ -28,6 +29,8 @@ class MonitorSink(Protocol):
     def message_rejected(self, topic: str, reason: str, *, received_at: float) -> None: ...
 
     def connection_changed(self, connected: bool, at: float) -> None: ...
+
+    def op_received(self, op: Op, *, received_at: float) -> None: ...
 
 
 class EngineSink:
@@ -51,6 +54,10 @@ class EngineSink:
         self.rejections.append((received_at, topic, reason))
         self._on_change()
 
+    def op_received(self, op: Op, *, received_at: float) -> None:
+        self.engine.apply_op(op, received_at=received_at)
+        self._on_change()
+
     def connection_changed(self, connected: bool, at: float) -> None:
         if connected:
             self.engine.monitor_connected(at)
@@ -66,6 +73,7 @@ class Monitor:
         self.address = address
         self.topics = topics
         self._identifier = f"ketenwacht-monitor-{uuid.uuid4().hex[:8]}"
+        self._client: aiomqtt.Client | None = None
 
     async def run(self, sink: MonitorSink, *, backoff: Backoff | None = None) -> None:
         def connect() -> aiomqtt.Client:
@@ -73,22 +81,45 @@ class Monitor:
 
         async def work(client: aiomqtt.Client) -> None:
             await client.subscribe(self.topics.everything, qos=1)
-            async for received in client.messages:
-                self.dispatch(sink, received.topic.value, received.payload, received.retain)
+            self._client = client
+            try:
+                async for received in client.messages:
+                    self.dispatch(sink, received.topic.value, received.payload, received.retain)
+            finally:
+                self._client = None
 
         await run_connected(
             connect, work, logger=log, on_connection=sink.connection_changed, backoff=backoff
         )
 
+    async def publish_op(self, op: Op) -> None:
+        """Publish an operator action on the monitor's own connection."""
+        client = self._client
+        if client is None:
+            raise BrokerUnavailable(f"not connected to {self.address.url}: action not sent")
+        try:
+            await client.publish(
+                self.topics.op(op), encode_op(op), qos=1, retain=isinstance(op, Isolation)
+            )
+        except aiomqtt.MqttError as error:
+            raise BrokerUnavailable(f"{self.address.url}: action not sent: {error}") from None
+
     def dispatch(self, sink: MonitorSink, topic: str, payload: object, retained: bool) -> None:
         now = time.time()
-        if self.topics.is_ops(topic):
-            return
         if not isinstance(payload, bytes):
             sink.message_rejected(topic, "payload is not bytes", received_at=now)
             return
         if not payload and retained:
             return  # a retained message being cleared
+        if self.topics.is_ops(topic):
+            try:
+                op = decode_op(payload)
+                self.topics.check_op(topic, op)
+            except PayloadError as error:
+                sink.message_rejected(topic, str(error), received_at=now)
+                return
+            sink.op_received(op, received_at=now)
+            return
         try:
             message = decode(payload)
             self.topics.check(topic, message)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from chain.errors import PayloadError, UsageError
+from chain.ops import Isolation, Op
 from chain.wire import (
     BacklogGauge,
     ChannelReading,
@@ -60,6 +61,18 @@ class Topics:
                 return self.flow(message.org, message.link)
             case BacklogGauge():
                 return self.backlog(message.org, message.process)
+
+    def op(self, op: Op) -> str:
+        """Isolations are state, one retained topic per organisation; the rest are events."""
+        kind = type(op).__struct_config__.tag
+        if isinstance(op, Isolation):
+            return f"{self.root}/{OPS}/{kind}/{op.org}"
+        return f"{self.root}/{OPS}/{kind}/{op.id}"
+
+    def check_op(self, topic: str, op: Op) -> None:
+        expected = self.op(op)
+        if topic != expected:
+            raise PayloadError(f"topic {topic!r}: this operator action belongs on {expected!r}")
 
     @property
     def everything(self) -> str:

@@ -21,7 +21,7 @@ class CumulativeCounter:
     negative, so the rate never dips below zero.
     """
 
-    __slots__ = ("_offset", "_raw", "_samples", "_session", "moved_at", "total")
+    __slots__ = ("_offset", "_raw", "_samples", "_session", "first_at", "moved_at", "total")
 
     def __init__(self) -> None:
         self._samples: deque[tuple[float, int]] = deque()
@@ -32,6 +32,8 @@ class CumulativeCounter:
         """Monotone count across resets (offset + latest raw value)."""
         self.moved_at: float | None = None
         """Receive time at which the count last went up."""
+        self.first_at: float | None = None
+        """Receive time of the first live sample: silence is measured from here at the least."""
 
     def add(self, at: float, count: int, session: int, *, sample: bool = True) -> None:
         """Record a value; with `sample=False` (a retained value of unknown age) it only
@@ -44,6 +46,8 @@ class CumulativeCounter:
         self.total = self._offset + count
         if not sample:
             return
+        if self.first_at is None:
+            self.first_at = at
         if self._samples and self.total > previous:
             self.moved_at = at
         if self._samples and at < self._samples[-1][0]:
@@ -83,3 +87,8 @@ class CumulativeCounter:
         if last_at - first_at < USUAL_WINDOW / 4:
             return None
         return (last_total - first_total) / (last_at - first_at) * 3600.0
+
+    @property
+    def quiet_since(self) -> float | None:
+        """Since when this end has not moved: its last movement, or its first sample."""
+        return self.moved_at if self.moved_at is not None else self.first_at

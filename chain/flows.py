@@ -39,7 +39,8 @@ def judge_link(
     usual = max((c.usual_per_hour() or 0.0 for c in (sent, recv) if c), default=0.0) or None
     moves = [c.moved_at for c in (sent, recv) if c is not None and c.moved_at is not None]
     last_movement = max(moves) if moves else None
-    state, since, cause = _state(link, sent, recv, ends, now, last_movement)
+    quiet = [c.quiet_since for c in (sent, recv) if c is not None and c.quiet_since is not None]
+    state, since, cause = _state(link, sent, recv, ends, now, max(quiet) if quiet else None)
     if state is LinkState.FLOWING and usual:
         current = recv_rate if recv_rate is not None else sent_rate
         if current is not None and current < SLOW_FRACTION * usual:
@@ -66,7 +67,7 @@ def _state(
     recv: CumulativeCounter | None,
     ends: tuple[OrgView | None, OrgView | None],
     now: float,
-    last_movement: float | None,
+    quiet_since: float | None,
 ) -> tuple[LinkState, float | None, str]:
     for end in ends:
         if end is not None and end.state in UNREACHABLE:
@@ -75,14 +76,14 @@ def _state(
     if sent is None and recv is None:
         return LinkState.UNKNOWN, None, "no counts yet"
     limit = stall_after(link, sent, recv)
-    if last_movement is None or now - last_movement > limit:
-        since = None if last_movement is None else last_movement + limit
-        return LinkState.STALLED, since, f"no movement for over {_duration(limit)}"
-    if sent is not None and recv is not None:
+    if quiet_since is None:
+        return LinkState.UNKNOWN, None, "only retained counts so far"
+    if now - quiet_since > limit:
+        return LinkState.STALLED, quiet_since + limit, f"no movement for over {_duration(limit)}"
+    if sent is not None and recv is not None and recv.quiet_since is not None:
         sender_moving = sent.moved_at is not None and now - sent.moved_at <= limit
-        receiver_flat = recv.moved_at is None or now - recv.moved_at > limit
-        if sender_moving and receiver_flat:
-            since = recv.moved_at + limit if recv.moved_at is not None else None
+        if sender_moving and now - recv.quiet_since > limit:
+            since = recv.quiet_since + limit
             return LinkState.STUCK, since, f"{link.receiver} receives nothing of what is sent"
     return LinkState.FLOWING, None, ""
 

@@ -45,6 +45,7 @@ async def run_demo(
         app = KetenwachtApp(
             ChainEngine(topology),
             monitor.run,
+            publish=monitor.publish_op,
             broker_url=broker.address.url,
             subtitle=f"DEMO · simulated chain at {pace:g}x pace · {broker.address.url}",
         )
@@ -67,5 +68,7 @@ async def run_broker(host: str, port: int) -> None:
 
 async def run_tui(topology: Topology, address: BrokerAddress, topics: Topics) -> None:
     monitor = Monitor(address, topics)
-    app = KetenwachtApp(ChainEngine(topology), monitor.run, broker_url=address.url)
+    app = KetenwachtApp(
+        ChainEngine(topology), monitor.run, publish=monitor.publish_op, broker_url=address.url
+    )
     await app.run_async()

@@ -1,35 +1,89 @@
-"""The Ketenwacht app: a live overview of every organisation in the chain."""
+"""The Ketenwacht app: chain health at a glance, flows, impact, the crisis log, drill-downs."""
 
 from __future__ import annotations
 
+import getpass
 import time
+import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import ClassVar
 
+from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Header
+from textual.command import Hit, Hits, Provider
+from textual.widgets import Footer, Header, Input, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from broker.monitor import EngineSink, MonitorSink
 from chain.engine import ChainEngine
-from chain.views import ChainView
-from tui.widgets.org_table import OrgTable
+from chain.errors import KetenwachtError
+from chain.ops import Acknowledgement, Annotation, Isolation, ManualReport, Op
+from chain.views import ChainView, OrgState
+from chain.wire import ChannelName
+from tui.rows import (
+    LINK_COLUMNS,
+    LOG_COLUMNS,
+    ORG_COLUMNS,
+    PROCESS_COLUMNS,
+    dependents,
+    link_rows,
+    log_rows,
+    org_rows,
+    process_rows,
+)
+from tui.screens.actions import ActionForm, ActionScreen
+from tui.screens.help import HelpScreen
+from tui.screens.org import OrgScreen
+from tui.widgets.state_table import Row, StateTable
 from tui.widgets.summary import ChainSummary
 
 Feed = Callable[[MonitorSink], Awaitable[None]]
 """Delivers messages into a sink until cancelled, e.g. `Monitor.run`."""
+Publish = Callable[[Op], Awaitable[None]]
+"""Publishes an operator action, e.g. `Monitor.publish_op`."""
 
 REFRESH_INTERVAL = 0.25
 """Coalescing: a burst of messages becomes at most one redraw per interval."""
 IDLE_REFRESH = 1.0
 """Ages and staleness change with time alone, so redraw at least this often."""
+LOG_ROWS = 300
+
+
+class JumpToOrganisation(Provider):
+    """Command palette: type part of an organisation's id or name to open it."""
+
+    async def search(self, query: str) -> Hits:
+        app = self.app
+        assert isinstance(app, KetenwachtApp)
+        matcher = self.matcher(query)
+        for org in app.engine.topology.organisations:
+            label = f"Open {org.id} · {org.name}"
+            if (score := matcher.match(label)) > 0:
+                yield Hit(score, matcher.highlight(label), lambda o=org.id: app.open_org(o))
 
 
 class KetenwachtApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "Ketenwacht"
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("q", "quit", "Quit")]
+    COMMANDS: ClassVar = App.COMMANDS | {JumpToOrganisation}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help"),
+        Binding("1", "tab('overview')", "Overview", show=False),
+        Binding("2", "tab('flows')", "Flows", show=False),
+        Binding("3", "tab('impact')", "Impact", show=False),
+        Binding("4", "tab('log')", "Log", show=False),
+        Binding("slash", "filter", "Filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("g", "command_palette", "Jump"),
+        Binding("a", "act('annotation')", "Annotate"),
+        Binding("r", "act('report')", "Report"),
+        Binding("i", "act('isolation')", "Isolate"),
+        Binding("c", "act('ack')", "Ack"),
+        Binding("t", "toggle_theme", "Theme", show=False),
+    ]
 
     def __init__(
         self,
@@ -38,6 +92,8 @@ class KetenwachtApp(App[None]):
         *,
         broker_url: str,
         subtitle: str = "",
+        publish: Publish | None = None,
+        author: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__()
@@ -45,23 +101,40 @@ class KetenwachtApp(App[None]):
         self.sink = EngineSink(engine, on_change=self._mark_dirty)
         self.broker_url = broker_url
         self.sub_title = subtitle or broker_url
+        self.author = author or getpass.getuser()
         self._feed = feed
+        self._publish = publish
         self._clock = clock
+        self._needs = dependents(engine.topology)
         self._dirty = True
         self._drawn_at = 0.0
         self.view: ChainView | None = None
         self.redraws = 0
+        self.published: list[Op] = []
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=True)
         yield ChainSummary(self.broker_url, id="summary")
-        yield OrgTable(id="orgs")
+        with TabbedContent(initial="overview", id="tabs"):
+            with TabPane("1 Overview", id="overview"):
+                yield StateTable(ORG_COLUMNS, id="orgs")
+            with TabPane("2 Flows", id="flows"):
+                yield StateTable(LINK_COLUMNS, id="links")
+            with TabPane("3 Impact", id="impact"):
+                yield StateTable(PROCESS_COLUMNS, id="processes")
+            with TabPane("4 Log", id="log"):
+                yield StateTable(LOG_COLUMNS, id="crisis-log")
+        yield Input(placeholder="filter: part of a name, state or cause", id="filter")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#filter", Input).display = False
+        self.query_one("#orgs", StateTable).focus()
         self.run_worker(self._feed(self.sink), name="monitor", exit_on_error=False)
         self.set_interval(REFRESH_INTERVAL, self._refresh_if_due)
         self.redraw()
+
+    # ------------------------------------------------------------------ drawing
 
     def _mark_dirty(self) -> None:
         self._dirty = True
@@ -74,12 +147,150 @@ class KetenwachtApp(App[None]):
         now = self._clock()
         self._dirty = False
         self._drawn_at = now
-        self.view = self.engine.view(now)
-        self.query_one(ChainSummary).show(self.view)
-        self.query_one(OrgTable).show(self.view)
+        view = self.view = self.engine.evaluate(now)
+        self.query_one(ChainSummary).show(view)
+        tab = self.query_one("#tabs", TabbedContent).active
+        if tab == "overview":
+            self.query_one("#orgs", StateTable).show(org_rows(view))
+        elif tab == "flows":
+            self.query_one("#links", StateTable).show(link_rows(view, self._needs))
+        elif tab == "impact":
+            self.query_one("#processes", StateTable).show(process_rows(view))
+        elif tab == "log":
+            entries = self.engine.log.entries[-LOG_ROWS:]
+            self.query_one("#crisis-log", StateTable).show(log_rows(entries, now))
+        if isinstance(self.screen, OrgScreen):
+            entries = self.engine.log.filtered(subject=self.screen.org_id)
+            self.screen.show(view, entries, self._needs)
         self.redraws += 1
+
+    def on_tabbed_content_tab_activated(self) -> None:
+        self.redraw()
+
+    # ------------------------------------------------------------------ navigation
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one("#tabs", TabbedContent).active = tab
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.display = False
+        table = self._current_table()
+        table.filter("")
+        table.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            self._current_table().filter(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            self._current_table().focus()
+
+    def _current_table(self) -> StateTable:
+        pane = self.query_one("#tabs", TabbedContent).active_pane
+        assert pane is not None
+        return pane.query_one(StateTable)
+
+    def on_row_selected(self, event: Row.Selected) -> None:
+        table = event.row.parent
+        if isinstance(table, StateTable) and table.id == "orgs":
+            self.open_org(event.key)
+        elif isinstance(table, StateTable) and table.id == "links" and self.view:
+            self.open_org(self.view.link(event.key).sender)
+        elif isinstance(table, StateTable) and table.id == "processes" and self.view:
+            self.open_org(self.view.process(event.key).org)
+
+    def open_org(self, org_id: str) -> None:
+        if isinstance(self.screen, OrgScreen):
+            self.pop_screen()
+        self.push_screen(OrgScreen(org_id))
+        self.call_after_refresh(self.redraw)
+
+    # ------------------------------------------------------------------ operator actions
+
+    def selected_org(self) -> str | None:
+        if isinstance(self.screen, OrgScreen):
+            return self.screen.org_id
+        focused = self.focused
+        if isinstance(focused, Row) and isinstance(focused.parent, StateTable):
+            if focused.parent.id == "orgs":
+                return focused.key
+        return None
+
+    def action_act(self, kind: str) -> None:
+        org = self.selected_org()
+        if kind in ("isolation", "ack") and org is None:
+            self.notify("Select an organisation first (arrows, or Enter to open one).",
+                        severity="warning")
+            return
+        if kind == "isolation" and self.view is not None and org is not None:
+            if self.view.org(org).state is OrgState.ISOLATED:
+                kind = "lift"
+        orgs = list(self.engine.topology.org_ids)
+        self.push_screen(ActionScreen(kind, org, orgs), self._act)
+
+    def _act(self, form: ActionForm | None) -> None:
+        if form is not None:
+            self._send(self.op_of(form))
+
+    def op_of(self, form: ActionForm) -> Op:
+        op_id, ts = uuid.uuid4().hex, datetime.fromtimestamp(self._clock(), UTC)
+        who = self.author
+        match form.kind:
+            case "annotation":
+                return Annotation(id=op_id, author=who, ts=ts, text=form.text, org=form.org)
+            case "report":
+                assert form.org is not None
+                return ManualReport(
+                    id=op_id, author=who, ts=ts, org=form.org, text=form.text,
+                    channel=_channel(form.channel), up=form.up, observed_at=ts,
+                )
+            case "isolation" | "lift":
+                assert form.org is not None
+                return Isolation(
+                    id=op_id, author=who, ts=ts, org=form.org,
+                    isolated=form.kind == "isolation", reason=form.text,
+                )
+            case _:
+                return Acknowledgement(
+                    id=op_id, author=who, ts=ts, subject=f"org:{form.org}", text=form.text
+                )
+
+    @work(group="publish")
+    async def _send(self, op: Op) -> None:
+        if self._publish is None:
+            self.notify("This screen has no broker connection to publish on.", severity="error")
+            return
+        try:
+            await self._publish(op)
+        except KetenwachtError as error:
+            self.notify(str(error), severity="error", timeout=10)
+            return
+        self.published.append(op)
+        self.notify(f"published: {type(op).__struct_config__.tag}")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.name == "monitor" and event.state is WorkerState.ERROR:
             self.sink.connection_changed(False, self._clock())
             self.notify(f"monitor stopped: {event.worker.error}", severity="error", timeout=30)
+
+
+def _channel(name: str | None) -> ChannelName | None:
+    match name:
+        case "email" | "phone" | "portal" | "messaging":
+            return name
+        case _:
+            return None

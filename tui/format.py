@@ -12,6 +12,7 @@ STATE_LABEL = {
     OrgState.STALE: "▲ STALE",
     OrgState.OFFLINE: "✖ OFFLINE",
     OrgState.UNKNOWN: "? UNKNOWN",
+    OrgState.ISOLATED: "⊘ ISOLATED",
 }
 """A symbol and a word for every state, so colour is never the only signal."""
 
@@ -53,3 +54,29 @@ def channel(view: ChannelView | None) -> str:
 
 def count(value: int | None) -> str:
     return NONE if value is None else f"{value:,}".replace(",", " ")
+
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def spark(values: tuple[int, ...], width: int = 12) -> str:
+    """A text sparkline of the last `width` values, scaled between their minimum and maximum."""
+    values = values[-width:]
+    if not values:
+        return ""
+    low, high = min(values), max(values)
+    if high == low:
+        return SPARK[0] * len(values)
+    return "".join(SPARK[(v - low) * (len(SPARK) - 1) // (high - low)] for v in values)
+
+
+def signed(value: float) -> str:
+    return f"{value:+,.0f}".replace(",", " ")
+
+
+def rate(value: float | None) -> str:
+    return NONE if value is None else f"{value:,.0f}".replace(",", " ")
+
+
+def duration(seconds: float | None) -> str:
+    return NONE if seconds is None else age(seconds)

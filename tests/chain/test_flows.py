@@ -126,3 +126,12 @@ def test_rate_well_below_usual_is_slow(engine: ChainEngine) -> None:
     link = engine.view(at).link("om-justid")
     assert link.state is LinkState.SLOW
     assert "usually" in link.cause
+
+
+def test_a_counter_just_seen_is_not_yet_stalled_or_stuck(engine: ChainEngine) -> None:
+    """Silence is measured from the first sample: a fresh link is FLOWING, not STALLED."""
+    feed = Feed(engine)
+    feed.tick(T0)
+    feed.tick(T0 + 5, receive=0)
+    assert engine.view(T0 + 6).link("om-justid").state is LinkState.FLOWING
+    assert engine.view(T0 + 5 + STALL_MINIMUM + 1).link("om-justid").state is LinkState.STALLED

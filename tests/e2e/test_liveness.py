@@ -15,7 +15,7 @@ from ketenwacht.setup import load_topology
 from tests.conftest import until
 from tests.e2e.agents import agents
 from tui.app import KetenwachtApp
-from tui.widgets.org_table import OrgTable
+from tui.widgets.state_table import StateTable
 
 INTERVAL = 0.5
 
@@ -45,7 +45,7 @@ async def test_crash_stop_and_hang_are_told_apart(
 
             await until(all_online, within=20)
             await until(counting, within=5)
-            table = app.query_one(OrgTable)
+            table = app.query_one("#orgs", StateTable)
             assert table.row("om").text("state") == "● ONLINE"
 
             running["om"].kill()

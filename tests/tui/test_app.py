@@ -13,7 +13,7 @@ from ketenwacht.setup import load_topology
 from tests.chain import factory as f
 from tests.conftest import until
 from tui.app import KetenwachtApp
-from tui.widgets.org_table import OrgTable
+from tui.widgets.state_table import StateTable
 from tui.widgets.summary import ChainSummary
 
 
@@ -53,7 +53,7 @@ async def test_a_burst_of_messages_becomes_few_redraws() -> None:
         assert app.redraws - before <= 3
         assert app.view is not None
         assert app.view.org("om").state is OrgState.ONLINE
-        assert app.query_one(OrgTable).row("om").text("state") == "● ONLINE"
+        assert app.query_one("#orgs", StateTable).row("om").text("state") == "● ONLINE"
 
 
 async def test_losing_the_broker_shows_unknown_never_offline() -> None:

@@ -1,11 +1,13 @@
-"""The line above the table: chain totals and the monitor's own broker connection."""
+"""The lines above the tables: what is down, stalled and at risk, and our own broker link."""
 
 from __future__ import annotations
 
 from textual.widgets import Static
 
-from chain.views import ChainView, OrgState
+from chain.views import ChainView, LinkState, OrgState, ProcessState
 from tui import format as fmt
+
+TROUBLE = (OrgState.OFFLINE, OrgState.STALE, OrgState.ISOLATED, OrgState.DEGRADED)
 
 
 class ChainSummary(Static):
@@ -14,9 +16,16 @@ class ChainSummary(Static):
         self.broker_url = broker_url
 
     def show(self, view: ChainView) -> None:
-        totals = "  ".join(
-            f"{fmt.STATE_LABEL[state]} {view.count(state)}" for state in OrgState
+        orgs = "  ".join(
+            f"{fmt.STATE_LABEL[state]} {view.count(state)}"
+            for state in OrgState if state in TROUBLE or view.count(state)
         )
+        links = {s: sum(1 for k in view.links if k.state is s) for s in LinkState}
+        flows = (f"flows: {links[LinkState.DOWN]} down, {links[LinkState.STALLED]} stalled, "
+                 f"{links[LinkState.STUCK]} stuck, {links[LinkState.SLOW]} slow")
+        at_risk = sum(1 for p in view.processes if p.state is ProcessState.AT_RISK)
+        blocked = sum(1 for p in view.processes if p.state is ProcessState.BLOCKED)
+        impact = f"processes: {at_risk} at risk, {blocked} blocked"
         if view.monitor_connected:
             link = f"broker {self.broker_url}: connected"
         elif view.monitor_since is None:
@@ -24,6 +33,7 @@ class ChainSummary(Static):
         else:
             since = fmt.clock_time(view.monitor_since, view.at)
             link = f"broker {self.broker_url}: DISCONNECTED since {since}"
-        rejected = f"  ·  {view.rejected} rejected" if view.rejected else ""
-        self.update(f"{totals}{rejected}\n{link}")
+        rejected = f"  ·  {view.rejected} payloads rejected" if view.rejected else ""
+        self.update(f"{orgs}\n{flows}  ·  {impact}{rejected}\n{link}")
         self.set_class(not view.monitor_connected, "-disconnected")
+        self.set_class(bool(links[LinkState.DOWN] or blocked or at_risk), "-trouble")

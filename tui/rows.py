@@ -1,0 +1,147 @@
+"""What each table shows for a view: plain text cells and a state, no widgets (tests plainly)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from chain.crisislog import LogEntry
+from chain.topology import Topology
+from chain.views import ChainView, LinkState, OrgState, ProcessState
+from tui import format as fmt
+
+
+@dataclass(frozen=True)
+class RowData:
+    key: str
+    cells: dict[str, str]
+    state: str
+    """Becomes the row's CSS class `-<state>`; colours live in app.tcss."""
+    flags: dict[str, bool] = field(default_factory=dict)
+    """Per-cell CSS classes, e.g. {"email": True} adds `-down` to the email cell."""
+
+
+ORG_COLUMNS = {
+    "name": "Organisation", "state": "State", "since": "Since", "heartbeat": "Heartbeat",
+    "email": "Email", "phone": "Phone", "backlog": "Backlog", "trend": "Trend", "cause": "Cause",
+}
+LINK_COLUMNS = {
+    "name": "Flow", "state": "State", "since": "Since", "rate": "Rate/h", "usual": "Usual/h",
+    "moved": "Last move", "needs": "Processes depending on it", "cause": "Cause",
+}
+PROCESS_COLUMNS = {
+    "name": "Process", "state": "State", "since": "Since", "as_of": "Data as of",
+    "cause": "Why",
+}
+LOG_COLUMNS = {"at": "Time", "kind": "Kind", "subject": "About", "text": "What", "author": "By"}
+
+LINK_LABEL = {
+    LinkState.FLOWING: "● FLOWING", LinkState.SLOW: "◐ SLOW", LinkState.STALLED: "■ STALLED",
+    LinkState.STUCK: "▲ STUCK", LinkState.DOWN: "✖ DOWN", LinkState.UNKNOWN: "? UNKNOWN",
+}
+PROCESS_LABEL = {
+    ProcessState.OK: "● OK", ProcessState.AT_RISK: "▲ AT RISK", ProcessState.BLOCKED: "✖ BLOCKED",
+}
+
+
+def org_rows(view: ChainView) -> list[RowData]:
+    rows = []
+    for org in view.orgs:
+        email, phone = org.channel("email"), org.channel("phone")
+        growth = next((b.per_hour for b in org.backlogs if b.per_hour is not None), None)
+        rows.append(RowData(
+            key=org.id,
+            cells={
+                "name": f"{org.id} · {org.name}" if org.name != org.id else org.id,
+                "state": fmt.STATE_LABEL[org.state],
+                "since": fmt.clock_time(org.since, view.at),
+                "heartbeat": fmt.age(org.heartbeat_age),
+                "email": fmt.channel(email),
+                "phone": fmt.channel(phone),
+                "backlog": fmt.count(org.backlog_total),
+                "trend": fmt.spark(sum_histories([b.history for b in org.backlogs]))
+                + (f" {fmt.signed(growth)}/h" if growth is not None else ""),
+                "cause": org.cause,
+            },
+            state=org.state.value,
+            flags={"email": email is not None and not email.up,
+                   "phone": phone is not None and not phone.up},
+        ))
+    return rows
+
+
+def sum_histories(histories: list[tuple[int, ...]]) -> tuple[int, ...]:
+    if not histories:
+        return ()
+    length = min(len(h) for h in histories)
+    return tuple(sum(h[len(h) - length + i] for h in histories) for i in range(length))
+
+
+def dependents(topology: Topology) -> dict[str, list[str]]:
+    """For every link, the processes that depend on it."""
+    needs: dict[str, list[str]] = {}
+    for process in topology.processes:
+        for link in process.depends_on:
+            needs.setdefault(link, []).append(process.id)
+    return needs
+
+
+def link_rows(view: ChainView, needs: dict[str, list[str]]) -> list[RowData]:
+    return [
+        RowData(
+            key=link.id,
+            cells={
+                "name": f"{link.sender} → {link.receiver}",
+                "state": LINK_LABEL[link.state],
+                "since": fmt.clock_time(link.since, view.at),
+                "rate": fmt.rate(link.received_per_hour if link.received_per_hour is not None
+                                 else link.sent_per_hour),
+                "usual": fmt.rate(link.usual_per_hour),
+                "moved": fmt.clock_time(link.last_movement, view.at),
+                "needs": ", ".join(needs.get(link.id, [])),
+                "cause": link.cause,
+            },
+            state=link.state.value,
+        )
+        for link in view.links
+    ]
+
+
+def process_rows(view: ChainView) -> list[RowData]:
+    order = {ProcessState.BLOCKED: 0, ProcessState.AT_RISK: 1, ProcessState.OK: 2}
+    return [
+        RowData(
+            key=p.id,
+            cells={
+                "name": f"{p.org} · {p.name}",
+                "state": PROCESS_LABEL[p.state],
+                "since": fmt.clock_time(p.since, view.at),
+                "as_of": fmt.clock_time(p.data_as_of, view.at),
+                "cause": " ← ".join(p.causes),
+            },
+            state=p.state.value,
+        )
+        for p in sorted(view.processes, key=lambda p: (order[p.state], p.since or 0))
+    ]
+
+
+def log_rows(entries: list[LogEntry], now: float) -> list[RowData]:
+    return [
+        RowData(
+            key=f"{i}",
+            cells={
+                "at": fmt.clock_time(e.at, now),
+                "kind": e.kind.value,
+                "subject": e.subject,
+                "text": e.text,
+                "author": e.author,
+            },
+            state=_log_state(e.text),
+        )
+        for i, e in enumerate(reversed(entries))
+    ]
+
+
+def _log_state(text: str) -> str:
+    word = text.split(":", 1)[0].lower().replace(" ", "_")
+    known = {s.value for s in (*OrgState, *LinkState, *ProcessState)}
+    return word if word in known else "note"

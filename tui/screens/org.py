@@ -1,0 +1,96 @@
+"""Drill-down: one organisation's channels, flows, backlogs with trends, figures and log."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Sparkline, Static
+
+from chain.crisislog import LogEntry
+from chain.views import ChainView, OrgView
+from tui import format as fmt
+from tui.rows import LINK_COLUMNS, LOG_COLUMNS, link_rows, log_rows
+from tui.widgets.state_table import StateTable
+
+
+def describe(org: OrgView, now: float) -> str:
+    skew = "" if org.clock_skew is None else f"   clock skew {org.clock_skew:+.0f}s"
+    warn = "  ⚠ agent clock off" if org.clock_skew is not None and abs(org.clock_skew) > 60 else ""
+    return (
+        f"[b]{org.id}[/b] · {org.name}\n"
+        f"{fmt.STATE_LABEL[org.state]} since {fmt.clock_time(org.since, org.since or now)}"
+        + (f" — {org.cause}" if org.cause else "")
+        + f"\nheartbeat {fmt.age(org.heartbeat_age)} ago (every {org.interval or 0:g}s)"
+        f"   session {org.session if org.session is not None else '—'}"
+        f"   seq gaps {org.seq_gaps}   duplicates {org.duplicates}"
+        f"   buffered {org.buffered}   dropped {org.dropped}{skew}{warn}"
+    )
+
+
+def channel_lines(org: OrgView) -> str:
+    if not org.channels:
+        return "no channel readings"
+    return "\n".join(
+        f"{c.name:<10} {fmt.channel(c):<10} {fmt.age(c.age):>7} ago  {c.detail}"
+        for c in org.channels
+    )
+
+
+class OrgScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Back")]
+
+    def __init__(self, org_id: str) -> None:
+        super().__init__(classes="org-screen")
+        self.org_id = org_id
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=True)
+        with VerticalScroll():
+            yield Static(id="org-figures")
+            yield Static("[b]Channels[/b]", classes="section")
+            yield Static(id="org-channels")
+            yield Static("[b]Backlogs[/b]", classes="section")
+            yield VerticalScroll(id="org-backlogs")
+            yield Static("[b]Flows[/b]", classes="section")
+            yield StateTable(LINK_COLUMNS, id="org-links", classes="compact")
+            yield Static("[b]Log[/b]", classes="section")
+            yield StateTable(LOG_COLUMNS, id="org-log", classes="compact")
+        yield Footer()
+
+    def show(self, view: ChainView, entries: list[LogEntry], needs: dict[str, list[str]]) -> None:
+        org = next((o for o in view.orgs if o.id == self.org_id), None)
+        if org is None:
+            return
+        self.sub_title = f"{org.id} · {org.name}"
+        self.query_one("#org-figures", Static).update(describe(org, view.at))
+        self.query_one("#org-channels", Static).update(channel_lines(org))
+        self._show_backlogs(org)
+        mine = [r for r in link_rows(view, needs)
+                if self.org_id in (view.link(r.key).sender, view.link(r.key).receiver)]
+        self.query_one("#org-links", StateTable).show(mine)
+        self.query_one("#org-log", StateTable).show(log_rows(entries[-50:], view.at))
+
+    def _show_backlogs(self, org: OrgView) -> None:
+        box = self.query_one("#org-backlogs", VerticalScroll)
+        for backlog in org.backlogs:
+            key = f"backlog-{backlog.process}"
+            rows = box.query(f"#{key}")
+            if not rows:
+                box.mount(Horizontal(
+                    Static(id=f"{key}-text", classes="backlog-text"),
+                    Sparkline([], id=f"{key}-spark", classes="backlog-spark"),
+                    id=key, classes="backlog-row",
+                ))
+                continue
+            trend = (
+                f"{backlog.process:<22} {fmt.count(backlog.items):>8}"
+                f"  {fmt.signed(backlog.per_hour) if backlog.per_hour is not None else '—':>7}/h"
+                f"  {fmt.signed(backlog.per_day) if backlog.per_day is not None else '—':>8}/day"
+                + (f"  clear in {fmt.duration(backlog.clears_in)}" if backlog.clears_in else "")
+            )
+            self.query_one(f"#{key}-text", Static).update(trend)
+            self.query_one(f"#{key}-spark", Sparkline).data = list(backlog.history)
