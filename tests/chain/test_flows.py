@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chain.engine import ChainEngine
-from chain.flows import STALL_MINIMUM
+from chain.flows import STALL_MINIMUM, stall_after
 from chain.topology import Topology
 from chain.views import LinkState, ProcessState
 from ketenwacht.setup import load_topology
@@ -134,4 +134,9 @@ def test_a_counter_just_seen_is_not_yet_stalled_or_stuck(engine: ChainEngine) ->
     feed.tick(T0)
     feed.tick(T0 + 5, receive=0)
     assert engine.view(T0 + 6).link("om-justid").state is LinkState.FLOWING
-    assert engine.view(T0 + 5 + STALL_MINIMUM + 1).link("om-justid").state is LinkState.STALLED
+    # Without an hour of history the topology's usual rate sets the cadence (20.5/h).
+    limit = stall_after(engine.topology.links[3], None, None)
+    assert engine.topology.links[3].id == "om-justid"
+    assert limit == pytest.approx(5 * 3600 / 20.5)
+    assert engine.view(T0 + 5 + limit - 1).link("om-justid").state is LinkState.STUCK
+    assert engine.view(T0 + 5 + limit + 1).link("om-justid").state is LinkState.STALLED
