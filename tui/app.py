@@ -113,23 +113,30 @@ class KetenwachtApp(App[None]):
         self.published: list[Op] = []
 
     def compose(self) -> ComposeResult:
+        # Kept as attributes: redraws run while a drill-down or a form is the active screen,
+        # where a query would not find them.
+        self.summary = ChainSummary(self.broker_url, id="summary")
+        self.tabs = TabbedContent(initial="overview", id="tabs")
+        self.tables = {
+            "overview": StateTable(ORG_COLUMNS, id="orgs"),
+            "flows": StateTable(LINK_COLUMNS, id="links"),
+            "impact": StateTable(PROCESS_COLUMNS, id="processes"),
+            "log": StateTable(LOG_COLUMNS, id="crisis-log"),
+        }
+        titles = {"overview": "1 Overview", "flows": "2 Flows", "impact": "3 Impact",
+                  "log": "4 Log"}
         yield Header(show_clock=True)
-        yield ChainSummary(self.broker_url, id="summary")
-        with TabbedContent(initial="overview", id="tabs"):
-            with TabPane("1 Overview", id="overview"):
-                yield StateTable(ORG_COLUMNS, id="orgs")
-            with TabPane("2 Flows", id="flows"):
-                yield StateTable(LINK_COLUMNS, id="links")
-            with TabPane("3 Impact", id="impact"):
-                yield StateTable(PROCESS_COLUMNS, id="processes")
-            with TabPane("4 Log", id="log"):
-                yield StateTable(LOG_COLUMNS, id="crisis-log")
+        yield self.summary
+        with self.tabs:
+            for tab, table in self.tables.items():
+                with TabPane(titles[tab], id=tab):
+                    yield table
         yield Input(placeholder="filter: part of a name, state or cause", id="filter")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
-        self.query_one("#orgs", StateTable).focus()
+        self.tables["overview"].focus()
         self.run_worker(self._feed(self.sink), name="monitor", exit_on_error=False)
         self.set_interval(REFRESH_INTERVAL, self._refresh_if_due)
         self.redraw()
@@ -148,17 +155,17 @@ class KetenwachtApp(App[None]):
         self._dirty = False
         self._drawn_at = now
         view = self.view = self.engine.evaluate(now)
-        self.query_one(ChainSummary).show(view)
-        tab = self.query_one("#tabs", TabbedContent).active
+        self.summary.show(view)
+        tab = self.tabs.active
         if tab == "overview":
-            self.query_one("#orgs", StateTable).show(org_rows(view))
+            self.tables[tab].show(org_rows(view))
         elif tab == "flows":
-            self.query_one("#links", StateTable).show(link_rows(view, self._needs))
+            self.tables[tab].show(link_rows(view, self._needs))
         elif tab == "impact":
-            self.query_one("#processes", StateTable).show(process_rows(view))
+            self.tables[tab].show(process_rows(view))
         elif tab == "log":
             entries = self.engine.log.entries[-LOG_ROWS:]
-            self.query_one("#crisis-log", StateTable).show(log_rows(entries, now))
+            self.tables[tab].show(log_rows(entries, now))
         if isinstance(self.screen, OrgScreen):
             entries = self.engine.log.filtered(subject=self.screen.org_id)
             self.screen.show(view, entries, self._needs)
@@ -170,7 +177,7 @@ class KetenwachtApp(App[None]):
     # ------------------------------------------------------------------ navigation
 
     def action_tab(self, tab: str) -> None:
-        self.query_one("#tabs", TabbedContent).active = tab
+        self.tabs.active = tab
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
@@ -200,9 +207,7 @@ class KetenwachtApp(App[None]):
             self._current_table().focus()
 
     def _current_table(self) -> StateTable:
-        pane = self.query_one("#tabs", TabbedContent).active_pane
-        assert pane is not None
-        return pane.query_one(StateTable)
+        return self.tables[self.tabs.active]
 
     def on_row_selected(self, event: Row.Selected) -> None:
         table = event.row.parent
@@ -225,9 +230,8 @@ class KetenwachtApp(App[None]):
         if isinstance(self.screen, OrgScreen):
             return self.screen.org_id
         focused = self.focused
-        if isinstance(focused, Row) and isinstance(focused.parent, StateTable):
-            if focused.parent.id == "orgs":
-                return focused.key
+        if isinstance(focused, Row) and focused.parent is self.tables["overview"]:
+            return focused.key
         return None
 
     def action_act(self, kind: str) -> None:
@@ -236,9 +240,11 @@ class KetenwachtApp(App[None]):
             self.notify("Select an organisation first (arrows, or Enter to open one).",
                         severity="warning")
             return
-        if kind == "isolation" and self.view is not None and org is not None:
-            if self.view.org(org).state is OrgState.ISOLATED:
-                kind = "lift"
+        isolated = self.view is not None and org is not None and (
+            self.view.org(org).state is OrgState.ISOLATED
+        )
+        if kind == "isolation" and isolated:
+            kind = "lift"
         orgs = list(self.engine.topology.org_ids)
         self.push_screen(ActionScreen(kind, org, orgs), self._act)
 

@@ -46,15 +46,17 @@ class ActionScreen(ModalScreen[ActionForm | None]):
             yield Label(self.TITLES[self.kind], id="action-title")
             if self.kind in ("annotation", "report"):
                 options = [(org, org) for org in self.orgs]
-                yield Select(options, value=self.org or Select.BLANK, id="org",
-                             prompt="organisation (optional)" if self.kind == "annotation"
-                             else "organisation", allow_blank=True)
+                prompt = "organisation (optional)" if self.kind == "annotation" else "organisation"
+                if self.org is not None:
+                    yield Select(options, value=self.org, id="org", prompt=prompt)
+                else:
+                    yield Select(options, id="org", prompt=prompt)
             else:
                 yield Label(f"organisation: {self.org}", id="org-fixed")
             if self.kind == "report":
                 channels = [(c, c) for c in ("email", "phone", "portal", "messaging")]
                 yield Select(channels, id="channel", prompt="channel (optional)")
-                yield Select([("works", True), ("does not work", False)], id="up",
+                yield Select([("works", "works"), ("does not work", "broken")], id="up",
                              prompt="it… (optional)")
             placeholder = {
                 "annotation": "what happened, e.g. NCSC advisory received",
@@ -100,5 +102,5 @@ class ActionScreen(ModalScreen[ActionForm | None]):
             picked = self.query_one("#channel", Select).value
             channel = picked if isinstance(picked, str) else None
             works = self.query_one("#up", Select).value
-            up = works if isinstance(works, bool) else None
+            up = {"works": True, "broken": False}.get(works) if isinstance(works, str) else None
         self.dismiss(ActionForm(kind=self.kind, org=org, text=text, channel=channel, up=up))
