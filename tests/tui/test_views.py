@@ -20,7 +20,7 @@ from broker.topics import Topics
 from chain.engine import ChainEngine
 from chain.ops import Acknowledgement, Annotation, Isolation, ManualReport, Op, decode_op
 from chain.views import OrgState
-from chain.wire import FlowCounter, Heartbeat, Status, encode
+from chain.wire import FlowCounter, Heartbeat, Message, Status, encode
 from ketenwacht.setup import load_topology
 from tests.conftest import until
 from tui.app import KetenwachtApp
@@ -36,7 +36,7 @@ async def play_agents(address: BrokerAddress) -> None:
     now = datetime.now(UTC)
     async with make_client(address, identifier="agents") as client:
         for org, direction in (("om", "sent"), ("justid", "received")):
-            messages = [
+            messages: list[Message] = [
                 Status(org=org, session=1, seq=1, ts=now, state="online", interval=30),
                 Heartbeat(org=org, session=1, seq=2, ts=now, interval=30),
                 FlowCounter(org=org, session=1, seq=3, ts=now, link="om-justid",
