@@ -40,6 +40,7 @@ class CrisisLog:
     def __init__(self) -> None:
         self.entries: list[LogEntry] = []
         self._last: dict[tuple[EntryKind, str], str] = {}
+        self._logged_at: dict[tuple[EntryKind, str], float] = {}
         self._seen_ops: set[str] = set()
 
     def record_changes(self, view: ChainView) -> list[LogEntry]:
@@ -59,7 +60,11 @@ class CrisisLog:
             if first and state in ("unknown", "ok", "flowing", "online"):
                 continue  # the starting point is not news
             text = state.upper().replace("_", " ") + (f": {cause}" if cause else "")
-            at = since if since is not None and since <= view.at else view.at
+            # A state's `since` dates the change, unless it predates the previous change
+            # (back ONLINE keeps its first online time): then the change is dated now.
+            previous = self._logged_at.get((kind, subject), float("-inf"))
+            at = since if since is not None and previous <= since <= view.at else view.at
+            self._logged_at[(kind, subject)] = at
             changes.append(LogEntry(at=at, kind=kind, subject=subject, text=text))
         for entry in changes:
             self._add(entry)

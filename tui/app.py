@@ -125,7 +125,7 @@ class KetenwachtApp(App[None]):
         }
         titles = {"overview": "1 Overview", "flows": "2 Flows", "impact": "3 Impact",
                   "log": "4 Log"}
-        yield Header(show_clock=True)
+        yield Header()
         yield self.summary
         with self.tabs:
             for tab, table in self.tables.items():

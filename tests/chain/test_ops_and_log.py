@@ -117,3 +117,17 @@ def test_clock_skew_is_measured_but_never_decides_freshness(engine: ChainEngine)
     view = engine.view(beat.ts.timestamp() + 601).org("om")
     assert view.clock_skew == pytest.approx(-600)
     assert view.state is OrgState.ONLINE
+
+
+def test_recovery_is_logged_when_it_happens(engine: ChainEngine) -> None:
+    """Back ONLINE after DEGRADED is dated at the recovery, not at the first online time."""
+    engine.apply(f.online(interval=5.0), received_at=T0)
+    engine.evaluate(T0 + 1)
+    engine.apply(f.channel(up=False, seq=2), received_at=T0 + 2)
+    engine.evaluate(T0 + 3)
+    engine.apply(f.channel(up=True, seq=3), received_at=T0 + 4)
+    engine.evaluate(T0 + 5)
+    entries = engine.log.filtered(subject="om", kinds=[EntryKind.ORG])
+    assert [(e.at, e.text) for e in entries] == [
+        (T0 + 2, "DEGRADED: email down"), (T0 + 5, "ONLINE"),
+    ]

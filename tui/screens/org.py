@@ -18,10 +18,10 @@ from tui.widgets.state_table import StateTable
 
 
 def describe(org: OrgView, now: float) -> str:
-    skew = "" if org.clock_skew is None else f"   clock skew {org.clock_skew:+.0f}s"
+    skew = "" if org.clock_skew is None else f"   clock skew {round(org.clock_skew):+d}s"
     warn = "  ⚠ agent clock off" if org.clock_skew is not None and abs(org.clock_skew) > 60 else ""
     return (
-        f"[b]{org.id}[/b] · {org.name}\n"
+        f"[b]{org.id}[/b]  {org.name}\n"
         f"{fmt.STATE_LABEL[org.state]} since {fmt.clock_time(org.since, org.since or now)}"
         + (f" — {org.cause}" if org.cause else "")
         + f"\nheartbeat {fmt.age(org.heartbeat_age)} ago (every {org.interval or 0:g}s)"
@@ -48,7 +48,7 @@ class OrgScreen(Screen[None]):
         self.org_id = org_id
 
     def compose(self) -> ComposeResult:
-        yield Header(show_clock=True)
+        yield Header()
         with VerticalScroll():
             yield Static(id="org-figures")
             yield Static("[b]Channels[/b]", classes="section")

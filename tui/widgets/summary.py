@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from textual.widgets import Static
 
 from chain.views import ChainView, LinkState, OrgState, ProcessState
@@ -34,6 +36,7 @@ class ChainSummary(Static):
             since = fmt.clock_time(view.monitor_since, view.at)
             link = f"broker {self.broker_url}: DISCONNECTED since {since}"
         rejected = f"  ·  {view.rejected} payloads rejected" if view.rejected else ""
-        self.update(f"{orgs}\n{flows}  ·  {impact}{rejected}\n{link}")
+        clock = time.strftime("%a %d %b %H:%M:%S", time.localtime(view.at))
+        self.update(f"{orgs}\n{flows}  ·  {impact}{rejected}\n{clock}  ·  {link}")
         self.set_class(not view.monitor_connected, "-disconnected")
         self.set_class(bool(links[LinkState.DOWN] or blocked or at_risk), "-trouble")
