@@ -67,6 +67,8 @@ class JumpToOrganisation(Provider):
 class KetenwachtApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "Ketenwacht"
+    # Below 110 columns the screen gets the `-narrow` class and app.tcss drops extras.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (App declares it)
     COMMANDS: ClassVar = App.COMMANDS | {JumpToOrganisation}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),

@@ -21,7 +21,7 @@ def describe(org: OrgView, now: float) -> str:
     skew = "" if org.clock_skew is None else f"   clock skew {round(org.clock_skew):+d}s"
     warn = "  ⚠ agent clock off" if org.clock_skew is not None and abs(org.clock_skew) > 60 else ""
     return (
-        f"[b]{org.id}[/b]  {org.name}\n"
+        f"{org.id} · {org.name}\n"
         f"{fmt.STATE_LABEL[org.state]} since {fmt.clock_time(org.since, org.since or now)}"
         + (f" — {org.cause}" if org.cause else "")
         + f"\nheartbeat {fmt.age(org.heartbeat_age)} ago (every {org.interval or 0:g}s)"

@@ -10,6 +10,7 @@ from chain.views import ChainView, LinkState, OrgState, ProcessState
 from tui import format as fmt
 
 TROUBLE = (OrgState.OFFLINE, OrgState.STALE, OrgState.ISOLATED, OrgState.DEGRADED)
+PROBLEMS = (LinkState.DOWN, LinkState.STALLED, LinkState.STUCK, LinkState.SLOW)
 
 
 class ChainSummary(Static):
@@ -23,8 +24,8 @@ class ChainSummary(Static):
             for state in OrgState if state in TROUBLE or view.count(state)
         )
         links = {s: sum(1 for k in view.links if k.state is s) for s in LinkState}
-        flows = (f"flows: {links[LinkState.DOWN]} down, {links[LinkState.STALLED]} stalled, "
-                 f"{links[LinkState.STUCK]} stuck, {links[LinkState.SLOW]} slow")
+        stopped = [f"{links[s]} {s.value}" for s in PROBLEMS if links[s]]
+        flows = "flows: " + (", ".join(stopped) if stopped else "none stopped")
         at_risk = sum(1 for p in view.processes if p.state is ProcessState.AT_RISK)
         blocked = sum(1 for p in view.processes if p.state is ProcessState.BLOCKED)
         impact = f"processes: {at_risk} at risk, {blocked} blocked"
@@ -36,7 +37,7 @@ class ChainSummary(Static):
             since = fmt.clock_time(view.monitor_since, view.at)
             link = f"broker {self.broker_url}: DISCONNECTED since {since}"
         rejected = f"  ·  {view.rejected} payloads rejected" if view.rejected else ""
-        clock = time.strftime("%a %d %b %H:%M:%S", time.localtime(view.at))
+        clock = time.strftime("%d %b %H:%M:%S", time.localtime(view.at))
         self.update(f"{orgs}\n{flows}  ·  {impact}{rejected}\n{clock}  ·  {link}")
         self.set_class(not view.monitor_connected, "-disconnected")
         self.set_class(bool(links[LinkState.DOWN] or blocked or at_risk), "-trouble")

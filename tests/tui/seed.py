@@ -1,0 +1,63 @@
+"""A fixed, seeded chain for snapshots: two hours of traffic, then the OM's Last Will."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TypedDict
+
+from chain.engine import ChainEngine
+from chain.wire import BacklogGauge, ChannelReading, Direction, FlowCounter, Heartbeat, Status
+from ketenwacht.setup import load_topology
+
+T0 = datetime(2025, 7, 17, 8, 0, tzinfo=UTC).timestamp()
+END = T0 + 2 * 3600
+INTERVAL = 60.0
+
+
+class Envelope(TypedDict):
+    org: str
+    session: int
+    seq: int
+    ts: datetime
+
+
+def seeded_engine() -> ChainEngine:
+    topology = load_topology(None)
+    engine = ChainEngine(topology)
+    engine.monitor_connected(T0)
+    seq = dict.fromkeys(topology.org_ids, 0)
+
+    def stamp(org: str, at: float) -> Envelope:
+        seq[org] += 1
+        return Envelope(org=org, session=1, seq=seq[org], ts=datetime.fromtimestamp(at, UTC))
+
+    for org in topology.org_ids:
+        engine.apply(Status(**stamp(org, T0), state="online", interval=INTERVAL),
+                     received_at=T0)
+    engine.evaluate(T0)
+    at = T0
+    while at <= END:
+        minutes = (at - T0) / 60
+        for org in topology.org_ids:
+            if org == "om" and at > END - 600:
+                continue  # the OM falls silent ten minutes before the end
+            engine.apply(Heartbeat(**stamp(org, at), interval=INTERVAL), received_at=at)
+            for channel in topology.by_org[org].channels:
+                up = not (org == "justis" and channel == "email" and minutes > 100)
+                engine.apply(ChannelReading(**stamp(org, at), channel=channel, up=up,
+                                            latency_ms=40.0 if up else None), received_at=at)
+            for link in topology.links_of(org):
+                count = int(link.per_hour * minutes / 60)
+                direction: Direction = "sent" if link.sender == org else "received"
+                engine.apply(FlowCounter(**stamp(org, at), link=link.id,
+                                         direction=direction, count=count), received_at=at)
+            for backlog in topology.backlogs_of(org):
+                items = backlog.typical + int(minutes * (3 if org == "om" else -1))
+                engine.apply(BacklogGauge(**stamp(org, at), process=backlog.id,
+                                          items=max(0, items)), received_at=at)
+        engine.evaluate(at)
+        at += INTERVAL
+    engine.apply(Status(org="om", session=1, seq=0, ts=datetime.fromtimestamp(T0, UTC),
+                        state="offline", cause="lost"), received_at=END - 300)
+    engine.evaluate(END)
+    return engine
