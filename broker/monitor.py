@@ -92,6 +92,11 @@ class Monitor:
             connect, work, logger=log, on_connection=sink.connection_changed, backoff=backoff
         )
 
+    @property
+    def queued(self) -> int:
+        """Messages received from the broker but not yet dispatched (0 when disconnected)."""
+        return len(self._client.messages) if self._client is not None else 0
+
     async def publish_op(self, op: Op) -> None:
         """Publish an operator action on the monitor's own connection."""
         client = self._client

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import time
 import uuid
+from pathlib import Path
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import ClassVar
@@ -44,7 +45,7 @@ Feed = Callable[[MonitorSink], Awaitable[None]]
 Publish = Callable[[Op], Awaitable[None]]
 """Publishes an operator action, e.g. `Monitor.publish_op`."""
 
-REFRESH_INTERVAL = 0.25
+REFRESH_INTERVAL = 0.2
 """Coalescing: a burst of messages becomes at most one redraw per interval."""
 IDLE_REFRESH = 1.0
 """Ages and staleness change with time alone, so redraw at least this often."""
@@ -65,7 +66,7 @@ class JumpToOrganisation(Provider):
 
 
 class KetenwachtApp(App[None]):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).parent / "app.tcss"  # absolute, so subclasses find it too
     TITLE = "Ketenwacht"
     # Below 110 columns the screen gets the `-narrow` class and app.tcss drops extras.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (App declares it)

@@ -12,9 +12,28 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import Label
+from textual.reactive import reactive
+from textual.widget import Widget
 
 from tui.rows import RowData
+
+
+class Cell(Widget):
+    """One line of text with a fixed width from app.tcss.
+
+    Changing the text repaints the cell only (no layout pass): with hundreds of rows whose
+    ages tick every second, a Label's layout refresh per update would dominate every frame.
+    """
+
+    DEFAULT_CSS = "Cell { height: 1; }"
+    text: reactive[str] = reactive("", layout=False)
+
+    def __init__(self, text: str, *, classes: str) -> None:
+        super().__init__(classes=classes)
+        self.set_reactive(Cell.text, text)
+
+    def render(self) -> str:
+        return self.text
 
 
 class Row(Horizontal, can_focus=True):
@@ -38,7 +57,7 @@ class Row(Horizontal, can_focus=True):
         self.state = ""
         self._texts: dict[str, str] = {}
         self._cells = {
-            column: Label(title if heading else "", classes=f"cell {column}")
+            column: Cell(title if heading else "", classes=f"cell {column}")
             for column, title in columns.items()
         }
 
@@ -51,7 +70,7 @@ class Row(Horizontal, can_focus=True):
     def show(self, data: RowData) -> None:
         for column, text in data.cells.items():
             if self._texts.get(column) != text:
-                self._cells[column].update(text)
+                self._cells[column].text = text
         self._texts = data.cells
         if data.state != self.state:
             if self.state:
@@ -59,7 +78,9 @@ class Row(Horizontal, can_focus=True):
             self.add_class(f"-{data.state}")
             self.state = data.state
         for column, flagged in data.flags.items():
-            self._cells[column].set_class(flagged, "-down")
+            cell = self._cells[column]
+            if cell.has_class("-down") != flagged:  # restyling is costly: only on change
+                cell.set_class(flagged, "-down")
 
     def matches(self, needle: str) -> bool:
         return not needle or any(needle in text.lower() for text in self._texts.values())
@@ -105,12 +126,16 @@ class StateTable(VerticalScroll):
         for data in rows:
             row = self._rows[data.key]
             row.show(data)
-            row.display = row.matches(self.needle)
+            shown = row.matches(self.needle)
+            if row.display != shown:
+                row.display = shown
 
     def filter(self, needle: str) -> None:
         self.needle = needle.lower().strip()
         for row in self._rows.values():
-            row.display = row.matches(self.needle)
+            shown = row.matches(self.needle)
+            if row.display != shown:
+                row.display = shown
 
     def action_move(self, step: int) -> None:
         visible = [self._rows[k] for k in self._order if self._rows[k].display]
