@@ -34,7 +34,8 @@ GENERATOR = r"""
 import json, random, sys, time
 from datetime import datetime, timezone
 import paho.mqtt.client as mqtt
-port, orgs, rate, seconds = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+port, orgs = int(sys.argv[1]), int(sys.argv[2])
+rate, seconds = float(sys.argv[3]), float(sys.argv[4])
 client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="load")
 client.max_queued_messages_set(0)
 client.connect("127.0.0.1", port, keepalive=60)
@@ -61,11 +62,14 @@ while time.time() - started < seconds:
         if step == 0:
             send(org, "heartbeat", {"interval": 1.0}, "heartbeat")
         elif step == 1:
-            send(org, "channel", {"channel": "email", "up": True, "latency_ms": 20}, "channel/email")
+            reading = {"channel": "email", "up": True, "latency_ms": 20}
+            send(org, "channel", reading, "channel/email")
         elif step == 2:
-            send(org, "flow", {"link": "om-justid", "direction": "sent", "count": cursor}, "flow/om-justid")
+            reading = {"link": "om-justid", "direction": "sent", "count": cursor}
+            send(org, "flow", reading, "flow/om-justid")
         else:
-            send(org, "backlog", {"process": "jds_pending", "items": cursor % 500}, "backlog/jds_pending")
+            reading = {"process": "jds_pending", "items": cursor % 500}
+            send(org, "backlog", reading, "backlog/jds_pending")
     if time.time() >= next_change:
         org = random.choice(names)
         if org in down:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import getpass
 import time
 import uuid
-from pathlib import Path
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import ClassVar
 
 from textual import work
