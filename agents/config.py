@@ -16,7 +16,7 @@ from msgspec import Meta
 
 from broker.topics import DEFAULT_ROOT
 from chain.errors import ConfigError
-from chain.validation import describe
+from chain.validation import decode_toml
 from chain.wire import ChannelName, Direction, Id
 
 Seconds = Annotated[float, Meta(gt=0, le=86_400)]
@@ -170,13 +170,7 @@ def load_config(path: Path) -> LoadedConfig:
         text = path.read_bytes()
     except OSError as error:
         raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
-    try:
-        settings = msgspec.toml.decode(text, type=AgentConfig)
-    except msgspec.ValidationError as error:
-        key, problem = describe(error)
-        raise ConfigError(f"{path}: {key or 'top level'}: {problem}") from None
-    except msgspec.DecodeError as error:
-        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    settings = decode_toml(text, AgentConfig, origin=str(path))
     for problem in _check(settings):
         raise ConfigError(f"{path}: {problem}")
     return LoadedConfig(path=path, settings=settings, password=_password(path, settings.broker))

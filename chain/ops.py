@@ -11,8 +11,7 @@ from typing import Annotated, Final
 import msgspec
 from msgspec import Meta
 
-from chain.errors import PayloadError
-from chain.validation import describe
+from chain.validation import decode_payload
 from chain.wire import MAX_PAYLOAD_BYTES, SCHEMA_VERSION, ChannelName, Id, UtcTime
 
 Author = Annotated[str, Meta(min_length=1, max_length=64)]
@@ -65,16 +64,7 @@ _encoder: Final = msgspec.json.Encoder()
 
 
 def decode_op(payload: bytes) -> Op:
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        raise PayloadError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
-    try:
-        op = _decoder.decode(payload)
-    except (msgspec.ValidationError, msgspec.DecodeError) as error:
-        path, problem = describe(error)
-        raise PayloadError(f"{path}: {problem}" if path else problem) from None
-    if op.v > SCHEMA_VERSION:
-        raise PayloadError(f"v: schema version {op.v} is newer than {SCHEMA_VERSION}")
-    return op
+    return decode_payload(_decoder, payload, max_bytes=MAX_PAYLOAD_BYTES, version=SCHEMA_VERSION)
 
 
 def encode_op(op: Op) -> bytes:

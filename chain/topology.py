@@ -13,7 +13,7 @@ import msgspec
 from msgspec import Meta
 
 from chain.errors import ConfigError
-from chain.validation import describe
+from chain.validation import decode_toml
 from chain.wire import ChannelName, Id
 
 Text = Annotated[str, Meta(min_length=1)]
@@ -95,13 +95,7 @@ class Topology(_Record, frozen=True, kw_only=True, dict=True):
 
 def parse_topology(text: str | bytes, *, origin: str) -> Topology:
     """Decode and cross-check a topology; errors read `origin: key: problem`."""
-    try:
-        topology = msgspec.toml.decode(text, type=Topology)
-    except msgspec.ValidationError as error:
-        path, problem = describe(error)
-        raise ConfigError(f"{origin}: {path or 'top level'}: {problem}") from None
-    except msgspec.DecodeError as error:
-        raise ConfigError(f"{origin}: not valid TOML: {error}") from None
+    topology = decode_toml(text, Topology, origin=origin)
     for problem in _cross_check(topology):
         raise ConfigError(f"{origin}: {problem}")
     return topology

@@ -1,12 +1,24 @@
-"""Turn msgspec's validation messages into the project's `file: key: problem` form."""
+"""Decoding with msgspec, errors turned into the project's `where: key: problem` form."""
 
 from __future__ import annotations
 
 import re
+from typing import Protocol, TypeVar
 
 import msgspec
 
+from chain.errors import ConfigError, PayloadError
+
 _PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+T = TypeVar("T")
+
+
+class Versioned(Protocol):
+    @property
+    def v(self) -> int: ...
+
+
+V = TypeVar("V", bound=Versioned)
 
 
 def describe(error: msgspec.ValidationError | msgspec.DecodeError) -> tuple[str, str]:
@@ -22,3 +34,30 @@ def describe(error: msgspec.ValidationError | msgspec.DecodeError) -> tuple[str,
 def _lower_first(text: str) -> str:
     text = text.replace("`", "")
     return text[:1].lower() + text[1:] if text else text
+
+
+def decode_toml(text: str | bytes, kind: type[T], *, origin: str) -> T:
+    """A TOML file into typed Structs; errors read `origin: key: problem`."""
+    try:
+        return msgspec.toml.decode(text, type=kind)
+    except msgspec.ValidationError as error:
+        path, problem = describe(error)
+        raise ConfigError(f"{origin}: {path or 'top level'}: {problem}") from None
+    except msgspec.DecodeError as error:
+        raise ConfigError(f"{origin}: not valid TOML: {error}") from None
+
+
+def decode_payload(
+    decoder: msgspec.json.Decoder[V], payload: bytes, *, max_bytes: int, version: int
+) -> V:
+    """One JSON payload, size- and version-checked; errors read `key: problem`."""
+    if len(payload) > max_bytes:
+        raise PayloadError(f"payload of {len(payload)} bytes exceeds {max_bytes}")
+    try:
+        decoded = decoder.decode(payload)
+    except (msgspec.ValidationError, msgspec.DecodeError) as error:
+        path, problem = describe(error)
+        raise PayloadError(f"{path}: {problem}" if path else problem) from None
+    if decoded.v > version:
+        raise PayloadError(f"v: schema version {decoded.v} is newer than {version}")
+    return decoded

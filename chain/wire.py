@@ -12,8 +12,7 @@ from typing import Annotated, Final, Literal
 import msgspec
 from msgspec import Meta
 
-from chain.errors import PayloadError
-from chain.validation import describe
+from chain.validation import decode_payload
 
 SCHEMA_VERSION: Final = 1
 MAX_PAYLOAD_BYTES: Final = 16 * 1024
@@ -89,16 +88,7 @@ _encoder: Final = msgspec.json.Encoder()
 
 def decode(payload: bytes) -> Message:
     """Decode one payload, or raise PayloadError naming the field and the problem."""
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        raise PayloadError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")
-    try:
-        message = _decoder.decode(payload)
-    except (msgspec.ValidationError, msgspec.DecodeError) as error:
-        path, problem = describe(error)
-        raise PayloadError(f"{path}: {problem}" if path else problem) from None
-    if message.v > SCHEMA_VERSION:
-        raise PayloadError(f"v: schema version {message.v} is newer than {SCHEMA_VERSION}")
-    return message
+    return decode_payload(_decoder, payload, max_bytes=MAX_PAYLOAD_BYTES, version=SCHEMA_VERSION)
 
 
 def encode(message: Message) -> bytes:
