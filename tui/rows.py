@@ -17,22 +17,45 @@ class RowData:
     state: str
     """Becomes the row's CSS class `-<state>`; colours live in app.tcss."""
     flags: dict[str, bool] = field(default_factory=dict)
-    """Per-cell CSS classes, e.g. {"email": True} adds `-down` to the email cell."""
+    """Cells to mark as failing, e.g. {"email": True}: styled by `row--down` in app.tcss."""
 
 
-ORG_COLUMNS = {
-    "name": "Organisation", "state": "State", "since": "Since", "heartbeat": "Heartbeat",
-    "email": "Email", "phone": "Phone", "backlog": "Backlog", "trend": "Trend", "cause": "Cause",
-}
-LINK_COLUMNS = {
-    "name": "Flow", "state": "State", "since": "Since", "rate": "Rate/h", "usual": "Usual/h",
-    "moved": "Last move", "needs": "Processes depending on it", "cause": "Cause",
-}
-PROCESS_COLUMNS = {
-    "name": "Process", "state": "State", "since": "Since", "as_of": "Data as of",
-    "cause": "Why",
-}
-LOG_COLUMNS = {"at": "Time", "kind": "Kind", "subject": "About", "text": "What", "author": "By"}
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str
+    width: int | None
+    """Characters, or None to take what is left."""
+    optional: bool = False
+    """Dropped on a narrow terminal (under 110 columns)."""
+    right: bool = False
+    narrow: int | None = None
+    """Width on a narrow terminal, where it differs."""
+
+
+ORG_COLUMNS = (
+    Column("name", "Organisation", 18, narrow=15), Column("state", "State", 12, narrow=11),
+    Column("since", "Since", 13, narrow=10), Column("heartbeat", "Heartbeat", 10, narrow=7),
+    Column("email", "Email", 9), Column("phone", "Phone", 9),
+    Column("backlog", "Backlog", 8, right=True), Column("trend", "Trend", 21, optional=True),
+    Column("cause", "Cause", None, optional=True),
+)
+LINK_COLUMNS = (
+    Column("name", "Flow", 24), Column("state", "State", 12), Column("since", "Since", 13),
+    Column("rate", "Rate/h", 8, right=True), Column("usual", "Usual/h", 8, optional=True,
+                                                   right=True),
+    Column("moved", "Last move", 13), Column("needs", "Processes depending on it", 28,
+                                             optional=True),
+    Column("cause", "Cause", None),
+)
+PROCESS_COLUMNS = (
+    Column("name", "Process", 40), Column("state", "State", 12), Column("since", "Since", 13),
+    Column("as_of", "Data as of", 13), Column("cause", "Why", None),
+)
+LOG_COLUMNS = (
+    Column("at", "Time", 13), Column("kind", "Kind", 11), Column("subject", "About", 16),
+    Column("text", "What", None), Column("author", "By", 12, optional=True),
+)
 
 LINK_LABEL = {
     LinkState.FLOWING: "● FLOWING", LinkState.SLOW: "◐ SLOW", LinkState.STALLED: "■ STALLED",

@@ -1,7 +1,8 @@
-"""A table of rows whose look follows their state: one Label per cell, colours in app.tcss.
+"""A table whose rows look like their state, for hundreds of rows updated several times a second.
 
-Rows are widgets (not DataTable cells) so that every state is a CSS class and the theme,
-not Python, decides its colour. Only cells whose text changed are updated.
+A row is one widget that renders one line. Its look comes from component classes styled in
+app.tcss (`row--offline`, `row--down`, ...), so the theme decides every colour, and a change
+of state is a repaint of one line: no restyling of widgets, no layout pass.
 """
 
 from __future__ import annotations
@@ -10,33 +11,36 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.message import Message
-from textual.reactive import reactive
+from textual.style import Style
 from textual.widget import Widget
 
-from tui.rows import RowData
+from tui.rows import Column, RowData
+
+NARROW = 110
+STATES = ("online", "degraded", "stale", "offline", "unknown", "isolated", "flowing", "slow",
+          "stalled", "stuck", "down", "ok", "at_risk", "blocked", "note")
+SILENT = ("offline", "stale", "unknown", "isolated")
+"""States in which an organisation's readings are last-known values, shown muted."""
+TROUBLE = ("offline", "stale", "down", "blocked", "at_risk", "stalled", "stuck")
+READINGS = ("email", "phone", "backlog", "trend")
 
 
-class Cell(Widget):
-    """One line of text with a fixed width from app.tcss.
-
-    Changing the text repaints the cell only (no layout pass): with hundreds of rows whose
-    ages tick every second, a Label's layout refresh per update would dominate every frame.
-    """
-
-    DEFAULT_CSS = "Cell { height: 1; }"
-    text: reactive[str] = reactive("", layout=False)
-
-    def __init__(self, text: str, *, classes: str) -> None:
-        super().__init__(classes=classes)
-        self.set_reactive(Cell.text, text)
-
-    def render(self) -> str:
-        return self.text
+def fit(text: str, width: int, *, right: bool = False) -> str:
+    if len(text) > width:
+        return text[: max(0, width - 1)] + "…"
+    return text.rjust(width) if right else text.ljust(width)
 
 
-class Row(Horizontal, can_focus=True):
+class Row(Widget, can_focus=True):
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        *(f"row--{state}" for state in STATES),
+        "row--heading", "row--down", "row--muted", "row--trouble", "row--detail",
+    }
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "select", "Open", show=False)]
+
     class Selected(Message):
         """The operator pressed Enter on a row."""
 
@@ -48,42 +52,61 @@ class Row(Horizontal, can_focus=True):
         def key(self) -> str:
             return self.row.key
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "select", "Open", show=False)]
-
-    def __init__(self, key: str, columns: dict[str, str], *, heading: bool = False) -> None:
+    def __init__(self, key: str, columns: tuple[Column, ...], *, heading: bool = False) -> None:
         super().__init__(classes="row -heading" if heading else "row")
         self.can_focus = not heading
         self.key = key
-        self.state = ""
-        self._texts: dict[str, str] = {}
-        self._cells = {
-            column: Cell(title if heading else "", classes=f"cell {column}")
-            for column, title in columns.items()
-        }
+        self.columns = columns
+        self.heading = heading
+        self.data = RowData(key=key, cells={c.key: c.title for c in columns}, state="heading")
 
-    def compose(self) -> ComposeResult:
-        yield from self._cells.values()
+    @property
+    def state(self) -> str:
+        return self.data.state
 
     def text(self, column: str) -> str:
-        return self._texts.get(column, "")
+        return "" if self.heading else self.data.cells.get(column, "")
 
     def show(self, data: RowData) -> None:
-        for column, text in data.cells.items():
-            if self._texts.get(column) != text:
-                self._cells[column].text = text
-        self._texts = data.cells
-        if data.state != self.state:
-            if self.state:
-                self.remove_class(f"-{self.state}")
-            self.add_class(f"-{data.state}")
-            self.state = data.state
-        for column, flagged in data.flags.items():
-            cell = self._cells[column]
-            if cell.has_class("-down") != flagged:  # restyling is costly: only on change
-                cell.set_class(flagged, "-down")
+        if data != self.data:
+            self.data = data
+            self.refresh()
 
     def matches(self, needle: str) -> bool:
-        return not needle or any(needle in text.lower() for text in self._texts.values())
+        return not needle or any(needle in text.lower() for text in self.data.cells.values())
+
+    def render(self) -> Content:
+        width = self.content_region.width or self.size.width
+        narrow = width < NARROW - 2
+        columns = [c for c in self.columns if not (c.optional and narrow)]
+        widths = [(c.narrow if narrow and c.narrow else c.width) for c in columns]
+        spare = max(8, width - sum((w or 0) + 1 for w in widths))
+        parts: list[str | tuple[str, Style]] = []
+        for column, fixed in zip(columns, widths, strict=True):
+            cell = fit(self.data.cells.get(column.key, ""), fixed or spare, right=column.right)
+            parts.append((cell + " ", self._style(column.key)))
+        return Content.assemble(*parts)
+
+    def _style(self, column: str) -> Style:
+        if self.heading:
+            return self._css("row--heading")
+        state = self.data.state
+        if column == "state":
+            return self._css(f"row--{state}")
+        if self.data.flags.get(column):
+            return self._css("row--down")
+        if column in READINGS and state in SILENT:
+            return self._css("row--muted")
+        if column == "name" and state in TROUBLE:
+            return self._css("row--trouble")
+        if column in ("cause", "needs", "text"):
+            return self._css("row--detail")
+        return Style()
+
+    def _css(self, component: str) -> Style:
+        # The full style, not a partial one: colours with alpha ($text-muted) blend with the
+        # row's background. Textual caches it per component and pseudo-class.
+        return self.get_visual_style(component)
 
     def action_select(self) -> None:
         self.post_message(self.Selected(self))
@@ -95,7 +118,7 @@ class StateTable(VerticalScroll):
         Binding("up,k", "move(-1)", "Up", show=False),
     ]
 
-    def __init__(self, columns: dict[str, str], *, id: str | None = None,
+    def __init__(self, columns: tuple[Column, ...], *, id: str | None = None,
                  classes: str = "") -> None:
         super().__init__(id=id, classes=f"state-table {classes}".strip())
         self.columns = columns
