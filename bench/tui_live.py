@@ -43,7 +43,10 @@ client.loop_start()
 names = [f"load{i:03d}" for i in range(orgs)]
 seq = dict.fromkeys(names, 0)
 down = set()
+sent = 0
 def send(org, kind, extra, topic_tail, qos=0, retain=False):
+    global sent
+    sent += 1
     seq[org] += 1
     body = {"kind": kind, "org": org, "session": 1, "seq": seq[org],
             "ts": datetime.now(timezone.utc).isoformat(), **extra}
@@ -84,6 +87,7 @@ while time.time() - started < seconds:
         next_change += 2
     tick += 1
     time.sleep(max(0.0, started + tick / 10 - time.time()))
+print(json.dumps({"sent": sent, "seconds": time.time() - started}), flush=True)
 client.loop_stop()
 """
 
@@ -126,6 +130,7 @@ async def run(args: argparse.Namespace, port: int, *, load: bool) -> dict[str, f
 
     app = MeasuredApp(ChainEngine(load_topology(None)), feed, broker_url=address.url)
     queue: list[int] = []
+    offered: list[tuple[int, float]] = []
     async with app.run_test(size=(160, 60)) as pilot:
         await pilot.pause(1.0)
         generator = None
@@ -142,7 +147,10 @@ async def run(args: argparse.Namespace, port: int, *, load: bool) -> dict[str, f
             assert generator is not None and generator.stdout is not None
             async for line in generator.stdout:
                 change = json.loads(line)
-                app.awaited[change["org"]] = (change["want"], change["at"])
+                if "sent" in change:
+                    offered.append((change["sent"], change["seconds"]))
+                else:
+                    app.awaited[change["org"]] = (change["want"], change["at"])
 
         reader = asyncio.create_task(changes()) if generator else None
         while time.time() - started < args.seconds:
@@ -150,16 +158,19 @@ async def run(args: argparse.Namespace, port: int, *, load: bool) -> dict[str, f
             queue.append(monitor.queued)
         elapsed = time.time() - started
         redraws = app.redraws - redraws_before
-        received = app.sink.received - received_before
         await lagging
         if generator:
             await generator.wait()
         if reader:
-            reader.cancel()
+            await asyncio.wait_for(reader, timeout=5)
+        await asyncio.sleep(1.0)  # let the last messages arrive before counting
+        received = app.sink.received - received_before
     latencies = sorted(app.latencies)
     p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))] if latencies else 0.0
+    sent, sending = offered[0] if offered else (0, 1.0)
     return {
-        "received_per_s": received / elapsed,
+        "offered_per_s": sent / sending,
+        "received_of_offered_%": 100.0 * received / sent if sent else 0.0,
         "redraws_per_s": redraws / elapsed,
         "queue_first_half_max": max(queue[: len(queue) // 2] or [0]),
         "queue_second_half_max": max(queue[len(queue) // 2:] or [0]),
