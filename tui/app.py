@@ -37,6 +37,7 @@ from tui.rows import (
 from tui.screens.actions import ActionForm, ActionScreen
 from tui.screens.help import HelpScreen
 from tui.screens.org import OrgScreen
+from tui.themes import COLOUR_BLIND, THEMES
 from tui.widgets.state_table import Row, StateTable
 from tui.widgets.summary import ChainSummary
 
@@ -85,7 +86,7 @@ class KetenwachtApp(App[None]):
         Binding("r", "act('report')", "Report"),
         Binding("i", "act('isolation')", "Isolate"),
         Binding("c", "act('ack')", "Ack"),
-        Binding("t", "toggle_theme", "Theme", show=False),
+        Binding("t", "toggle_theme", "Theme", show=False),  # dark, light, colour-blind
     ]
 
     def __init__(
@@ -138,6 +139,7 @@ class KetenwachtApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.register_theme(COLOUR_BLIND)
         self.query_one("#filter", Input).display = False
         self.tables["overview"].focus()
         self.run_worker(self._feed(self.sink), name="monitor", exit_on_error=False)
@@ -186,7 +188,9 @@ class KetenwachtApp(App[None]):
         self.push_screen(HelpScreen())
 
     def action_toggle_theme(self) -> None:
-        self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
+        index = THEMES.index(self.theme) if self.theme in THEMES else -1
+        self.theme = THEMES[(index + 1) % len(THEMES)]
+        self.notify(f"theme: {self.theme}", timeout=2)
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)

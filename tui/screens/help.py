@@ -17,7 +17,7 @@ KEYS = """\
   Enter  open the organisation under the cursor (drill-down)
   g  jump to an organisation           ctrl+p  command palette
   /  filter the current table          Escape  clear the filter / go back
-  ↑ ↓ (or k j)  move                   t  dark / light theme
+  ↑ ↓ (or k j)  move                   t  theme: dark, light, colour-blind
 
 [b]Operator actions[/b] (published for every crisis-room screen)
   a  annotate the log                  r  manual report ("called CJIB: phones work")
