@@ -7,7 +7,8 @@ online and notes when it published; the app notes when the overview row shows th
 
 Figures: received rate, the monitor's queue (must not grow), redraws per second (target
 >= 4), and state-change latency publish -> on screen (target p99 <= 1 s). As a baseline in
-the same run: the redraw rate of the same app with no traffic.
+the same run: the same app with no traffic. The queue is sampled once a second; it "grows"
+when the second half's median is well above the first half's.
 
 Run: .venv/bin/python bench/tui_live.py [--seconds 60] [--orgs 200] [--rate 2000]
 """
@@ -172,8 +173,9 @@ async def run(args: argparse.Namespace, port: int, *, load: bool) -> dict[str, f
         "offered_per_s": sent / sending,
         "received_of_offered_%": 100.0 * received / sent if sent else 0.0,
         "redraws_per_s": redraws / elapsed,
-        "queue_first_half_max": max(queue[: len(queue) // 2] or [0]),
-        "queue_second_half_max": max(queue[len(queue) // 2:] or [0]),
+        "queue_median_1st_half": statistics.median(queue[: len(queue) // 2] or [0]),
+        "queue_median_2nd_half": statistics.median(queue[len(queue) // 2:] or [0]),
+        "queue_max": max(queue or [0]),
         "changes_seen": len(latencies),
         "latency_median_s": statistics.median(latencies) if latencies else 0.0,
         "latency_p99_s": p99,
@@ -212,7 +214,9 @@ def main() -> None:
         print(f"{key:24} {idle[key]:16.2f} {loaded[key]:12.2f}")
     ok_rate = loaded["redraws_per_s"] >= 4
     ok_latency = loaded["latency_p99_s"] <= 1.0
-    ok_queue = loaded["queue_second_half_max"] <= max(100, 2 * loaded["queue_first_half_max"])
+    # Growing means the second half's typical queue is well above the first half's;
+    # momentary peaks (one redraw's worth of messages) are not growth.
+    ok_queue = loaded["queue_median_2nd_half"] <= max(50, 2 * loaded["queue_median_1st_half"])
     print(f"targets: redraw >= 4/s {'met' if ok_rate else 'MISSED'}; "
           f"p99 change-to-screen <= 1 s {'met' if ok_latency else 'MISSED'}; "
           f"queue not growing {'met' if ok_queue else 'MISSED'}")
