@@ -22,6 +22,10 @@ from chain.wire import Message, decode
 log = logging.getLogger("ketenwacht.monitor")
 
 
+Tap = Callable[[float, str, bytes, int, bool], None]
+"""Receives every message as it came: (received_at, topic, payload, qos, retain)."""
+
+
 class MonitorSink(Protocol):
     def message_received(self, message: Message, *, received_at: float, retained: bool) -> None:
         ...
@@ -75,7 +79,11 @@ class Monitor:
         self._identifier = f"ketenwacht-monitor-{uuid.uuid4().hex[:8]}"
         self._client: aiomqtt.Client | None = None
 
-    async def run(self, sink: MonitorSink, *, backoff: Backoff | None = None) -> None:
+    async def run(
+        self, sink: MonitorSink, *, backoff: Backoff | None = None, record: Tap | None = None
+    ) -> None:
+        """Dispatch every message to `sink`; with `record`, hand each one, as received and
+        before decoding, to the recorder too."""
         def connect() -> aiomqtt.Client:
             return make_client(self.address, identifier=self._identifier, keepalive=10)
 
@@ -84,7 +92,13 @@ class Monitor:
             self._client = client
             try:
                 async for received in client.messages:
-                    self.dispatch(sink, received.topic.value, received.payload, received.retain)
+                    now = time.time()
+                    if record is not None and isinstance(received.payload, bytes):
+                        record(now, received.topic.value, received.payload, received.qos,
+                               received.retain)
+                    self.dispatch(
+                        sink, received.topic.value, received.payload, received.retain, now
+                    )
             finally:
                 self._client = None
 
@@ -109,26 +123,36 @@ class Monitor:
         except aiomqtt.MqttError as error:
             raise BrokerUnavailable(f"{self.address.url}: action not sent: {error}") from None
 
-    def dispatch(self, sink: MonitorSink, topic: str, payload: object, retained: bool) -> None:
-        now = time.time()
-        if not isinstance(payload, bytes):
-            sink.message_rejected(topic, "payload is not bytes", received_at=now)
-            return
-        if not payload and retained:
-            return  # a retained message being cleared
-        if self.topics.is_ops(topic):
-            try:
-                op = decode_op(payload)
-                self.topics.check_op(topic, op)
-            except PayloadError as error:
-                sink.message_rejected(topic, str(error), received_at=now)
-                return
-            sink.op_received(op, received_at=now)
-            return
+    def dispatch(
+        self, sink: MonitorSink, topic: str, payload: object, retained: bool,
+        now: float | None = None,
+    ) -> None:
+        deliver(self.topics, sink, topic, payload, retained, time.time() if now is None else now)
+
+
+def deliver(
+    topics: Topics, sink: MonitorSink, topic: str, payload: object, retained: bool, now: float
+) -> None:
+    """Decode, check against its topic, and hand to the sink: a message, an operator
+    action, or a rejection with its reason."""
+    if not isinstance(payload, bytes):
+        sink.message_rejected(topic, "payload is not bytes", received_at=now)
+        return
+    if not payload and retained:
+        return  # a retained message being cleared
+    if topics.is_ops(topic):
         try:
-            message = decode(payload)
-            self.topics.check(topic, message)
+            op = decode_op(payload)
+            topics.check_op(topic, op)
         except PayloadError as error:
             sink.message_rejected(topic, str(error), received_at=now)
             return
-        sink.message_received(message, received_at=now, retained=retained)
+        sink.op_received(op, received_at=now)
+        return
+    try:
+        message = decode(payload)
+        topics.check(topic, message)
+    except PayloadError as error:
+        sink.message_rejected(topic, str(error), received_at=now)
+        return
+    sink.message_received(message, received_at=now, retained=retained)

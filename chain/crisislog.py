@@ -23,6 +23,7 @@ class EntryKind(enum.StrEnum):
     ACK = "ack"
     REPORT = "report"
     ISOLATION = "isolation"
+    MONITOR = "monitor"
 
 
 class LogEntry(msgspec.Struct, frozen=True, kw_only=True, order=True):
@@ -42,10 +43,23 @@ class CrisisLog:
         self._last: dict[tuple[EntryKind, str], str] = {}
         self._logged_at: dict[tuple[EntryKind, str], float] = {}
         self._seen_ops: set[str] = set()
+        self._monitor_up: bool | None = None
 
     def record_changes(self, view: ChainView) -> list[LogEntry]:
         """Compare a fresh view with the states last seen; log every change at its `since`."""
         changes: list[LogEntry] = []
+        if not view.monitor_connected:
+            # Our own broker link is down: that is one entry, not one per organisation;
+            # their last states are kept, so reconnecting logs only what really changed.
+            if self._monitor_up and view.monitor_since is not None:
+                self._add(LogEntry(at=view.monitor_since, kind=EntryKind.MONITOR,
+                                   subject="", text="MONITOR DISCONNECTED from the broker"))
+            self._monitor_up = False
+            return changes
+        if self._monitor_up is False and view.monitor_since is not None:
+            self._add(LogEntry(at=view.monitor_since, kind=EntryKind.MONITOR, subject="",
+                               text="monitor connected again"))
+        self._monitor_up = True
         subjects: Iterable[tuple[EntryKind, str, str, float | None, str]] = [
             *((EntryKind.ORG, o.id, o.state.value, o.since, o.cause) for o in view.orgs),
             *((EntryKind.LINK, k.id, k.state.value, k.since, k.cause) for k in view.links),

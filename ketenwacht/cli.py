@@ -36,6 +36,27 @@ def _port(text: str) -> int:
     return int(text)
 
 
+def _hours(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of hours, got {text!r}") from None
+    if not 0 <= value <= 24 * 366:
+        raise argparse.ArgumentTypeError(f"expected 0 to 8784 hours, got {text}")
+    return value
+
+
+def _history_options(parser: argparse.ArgumentParser, default_name: str) -> None:
+    parser.add_argument(
+        "--history", type=Path,
+        help=f"recording kept across restarts (default: the state directory's {default_name})",
+    )
+    parser.add_argument(
+        "--history-hours", type=_hours, default=24.0,
+        help="hours of it to replay at start (default 24; 0: no history, no recording)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ketenwacht", description=__doc__)
     parser.add_argument("--topology", type=Path, help="chain topology (default: seeds/chain.toml)")
@@ -46,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=_port, help="embedded broker port (default: a free one)")
     demo.add_argument("--interval", type=_positive, default=2.0, help="heartbeat seconds")
     demo.add_argument("--pace", type=_positive, default=60.0, help="simulated time per second")
+    _history_options(demo, "demo-history.sqlite")
 
     agent = commands.add_parser(
         "agent",
@@ -79,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     tui = commands.add_parser("tui", help="the live TUI against an existing broker")
     tui.add_argument("--broker", required=True, help="mqtt://[user:pass@]host[:port]")
+    _history_options(tui, "history.sqlite")
 
     status = commands.add_parser("status", help="one-shot snapshot of chain state")
     status.add_argument("--broker", required=True, help="mqtt://[user:pass@]host[:port]")
@@ -104,20 +127,28 @@ def run(args: argparse.Namespace) -> int:
         )
         print(as_json(view) if args.json else as_text(view))
         return 0
+    from agents.session import default_state_dir
     from ketenwacht import commands
 
     topology = load_topology(args.topology)
+    if args.command in ("demo", "tui"):
+        name = "demo-history.sqlite" if args.command == "demo" else "history.sqlite"
+        history = commands.History(args.history or default_state_dir() / name,
+                                   args.history_hours)
     match args.command:
         case "demo":
             asyncio.run(
                 commands.run_demo(
-                    topology, port=args.port, interval=args.interval, pace=args.pace, topics=topics
+                    topology, port=args.port, interval=args.interval, pace=args.pace,
+                    topics=topics, history=history,
                 )
             )
         case "broker":
             asyncio.run(commands.run_broker(args.host, args.port))
         case "tui":
-            asyncio.run(commands.run_tui(topology, BrokerAddress.parse(args.broker), topics))
+            asyncio.run(
+                commands.run_tui(topology, BrokerAddress.parse(args.broker), topics, history)
+            )
     return 0
 
 

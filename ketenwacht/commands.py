@@ -4,17 +4,63 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
 
 from agents.session import default_state_dir
 from broker.address import BrokerAddress
 from broker.embedded import EmbeddedBroker
-from broker.monitor import Monitor
+from broker.history import load_history
+from broker.monitor import Monitor, MonitorSink
+from broker.recorder import Recorder
 from broker.topics import Topics
 from chain.engine import ChainEngine
 from chain.topology import Topology
 from ketenwacht.agent_commands import simulated_agent
 from ketenwacht.setup import cancel_on_signals, configure_logging
 from tui.app import KetenwachtApp
+
+
+@dataclass(frozen=True)
+class History:
+    """Where the screen records what it receives, and how much of it to replay at start."""
+
+    path: Path
+    hours: float
+
+    @property
+    def enabled(self) -> bool:
+        return self.hours > 0
+
+
+async def _watch(
+    topology: Topology,
+    address: BrokerAddress,
+    topics: Topics,
+    history: History,
+    *,
+    subtitle: str = "",
+) -> None:
+    """The live screen: history replayed first, every new message recorded."""
+    engine = ChainEngine(topology)
+    monitor = Monitor(address, topics)
+    async with contextlib.AsyncExitStack() as stack:
+        record = None
+        if history.enabled:
+            since = time.time() - history.hours * 3600
+            await load_history(engine, topics, history.path, since)
+            recorder = await stack.enter_async_context(Recorder(history.path))
+            record = recorder.record
+
+        async def feed(sink: MonitorSink) -> None:
+            await monitor.run(sink, record=record)
+
+        app = KetenwachtApp(
+            engine, feed, publish=monitor.publish_op, broker_url=address.url,
+            subtitle=subtitle,
+        )
+        await app.run_async()
 
 
 async def run_demo(
@@ -24,6 +70,7 @@ async def run_demo(
     interval: float,
     pace: float,
     topics: Topics,
+    history: History,
 ) -> None:
     state_dir = default_state_dir()
     configure_logging(verbose=False, file=state_dir / "demo.log")
@@ -41,16 +88,11 @@ async def run_demo(
             for org in topology.org_ids
         ]
         tasks = [asyncio.create_task(a.run(), name=f"agent-{a.org}") for a in agents]
-        monitor = Monitor(broker.address, topics)
-        app = KetenwachtApp(
-            ChainEngine(topology),
-            monitor.run,
-            publish=monitor.publish_op,
-            broker_url=broker.address.url,
-            subtitle=f"DEMO · simulated chain at {pace:g}x pace · {broker.address.url}",
-        )
         try:
-            await app.run_async()
+            await _watch(
+                topology, broker.address, topics, history,
+                subtitle=f"DEMO · simulated chain at {pace:g}x pace · {broker.address.url}",
+            )
         finally:
             for task in tasks:
                 task.cancel()
@@ -66,9 +108,7 @@ async def run_broker(host: str, port: int) -> None:
             await forever
 
 
-async def run_tui(topology: Topology, address: BrokerAddress, topics: Topics) -> None:
-    monitor = Monitor(address, topics)
-    app = KetenwachtApp(
-        ChainEngine(topology), monitor.run, publish=monitor.publish_op, broker_url=address.url
-    )
-    await app.run_async()
+async def run_tui(
+    topology: Topology, address: BrokerAddress, topics: Topics, history: History
+) -> None:
+    await _watch(topology, address, topics, history)

@@ -1,0 +1,146 @@
+"""The recorder: every message under the root, as received, into SQLite; and reading it back.
+
+One writer task owns the database (WAL, batched transactions); `record` only queues, so the
+monitor's message loop never waits on the disk. Payloads are stored exactly as they came,
+bad ones included: what was received is the evidence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from types import TracebackType
+from typing import Final, NamedTuple
+
+import aiosqlite
+
+from chain.errors import ConfigError
+
+log = logging.getLogger("ketenwacht.recorder")
+
+BATCH: Final = 1000
+FLUSH_EVERY: Final = 0.5
+SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY,
+    received_at REAL NOT NULL,
+    topic TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    qos INTEGER NOT NULL,
+    retain INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_received_at ON messages (received_at);
+"""
+
+
+class Recorded(NamedTuple):
+    received_at: float
+    topic: str
+    payload: bytes
+    qos: int
+    retain: bool
+
+
+class Recorder:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._queue: asyncio.Queue[Recorded | None] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+        self._db: aiosqlite.Connection | None = None
+        self.written = 0
+
+    async def __aenter__(self) -> Recorder:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = await aiosqlite.connect(self.path)
+            await self._db.execute("PRAGMA journal_mode=WAL")
+            await self._db.execute("PRAGMA synchronous=NORMAL")
+            await self._db.executescript(SCHEMA)
+            await self._db.commit()
+        except (OSError, aiosqlite.Error) as error:
+            if self._db is not None:
+                await self._db.close()
+            raise ConfigError(f"{self.path}: cannot open the recording: {error}") from None
+        self._writer = asyncio.create_task(self._write_forever(), name="recorder")
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._queue.put_nowait(None)
+        if self._writer is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+        if self._db is not None:
+            await self._db.close()
+
+    def record(self, received_at: float, topic: str, payload: bytes, qos: int,
+               retain: bool) -> None:
+        self._queue.put_nowait(Recorded(received_at, topic, payload, qos, retain))
+
+    async def _write_forever(self) -> None:
+        assert self._db is not None
+        while True:
+            first = await self._queue.get()
+            batch = [] if first is None else [first]
+            stop = first is None
+            deadline = asyncio.get_running_loop().time() + FLUSH_EVERY
+            while not stop and len(batch) < BATCH:
+                timeout = deadline - asyncio.get_running_loop().time()
+                if timeout <= 0:
+                    break
+                try:
+                    item = await asyncio.wait_for(self._queue.get(), timeout)
+                except TimeoutError:
+                    break
+                if item is None:
+                    stop = True
+                else:
+                    batch.append(item)
+            while not self._queue.empty() and len(batch) < BATCH:
+                item = self._queue.get_nowait()
+                if item is None:
+                    stop = True
+                else:
+                    batch.append(item)
+            if batch:
+                await self._write(batch)
+            if stop:
+                return
+
+    async def _write(self, batch: list[Recorded]) -> None:
+        assert self._db is not None
+        try:
+            await self._db.executemany(
+                "INSERT INTO messages (received_at, topic, payload, qos, retain) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(r.received_at, r.topic, r.payload, r.qos, int(r.retain)) for r in batch],
+            )
+            await self._db.commit()
+            self.written += len(batch)
+        except aiosqlite.Error as error:
+            log.error("recording to %s failed, %d messages not kept: %s",
+                      self.path, len(batch), error)
+
+
+async def read_since(path: Path, since: float) -> AsyncIterator[Recorded]:
+    """Recorded messages received at or after `since`, in the order they arrived."""
+    if not await asyncio.to_thread(path.exists):
+        return
+    try:
+        async with (
+            aiosqlite.connect(f"file:{path}?mode=ro", uri=True) as db,
+            db.execute(
+                "SELECT received_at, topic, payload, qos, retain FROM messages "
+                "WHERE received_at >= ? ORDER BY id", (since,),
+            ) as cursor,
+        ):
+            async for row in cursor:
+                yield Recorded(float(row[0]), str(row[1]), bytes(row[2]), int(row[3]),
+                               bool(row[4]))
+    except aiosqlite.Error as error:
+        raise ConfigError(f"{path}: cannot read the recording: {error}") from None
