@@ -7,6 +7,7 @@ messages a separate subscriber actually receives.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -51,13 +52,11 @@ async def retained_ops(address: BrokerAddress) -> list[Op]:
     found: list[Op] = []
     async with make_client(address, identifier="newcomer") as client:
         await client.subscribe(f"{TOPICS.root}/_ops/#", qos=1)
-        try:
+        with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(0.5):
                 async for message in client.messages:
                     assert isinstance(message.payload, bytes)
                     found.append(decode_op(message.payload))
-        except TimeoutError:
-            pass
     return found
 
 
