@@ -83,13 +83,23 @@ def org_rows(view: ChainView) -> list[RowData]:
                 "backlog": fmt.count(org.backlog_total),
                 "trend": fmt.spark(sum_histories([b.history for b in org.backlogs]))
                 + (f" {fmt.signed(growth)}/h" if growth is not None else ""),
-                "cause": org.cause,
+                "cause": org.cause or _skew_warning(org.clock_skew),
             },
             state=org.state.value,
             flags={"email": email is not None and not email.up,
                    "phone": phone is not None and not phone.up},
         ))
     return rows
+
+
+CLOCK_SKEW_WARNING = 60.0
+"""Seconds an agent's clock may differ from ours before the operator is told."""
+
+
+def _skew_warning(skew: float | None) -> str:
+    if skew is None or abs(skew) <= CLOCK_SKEW_WARNING:
+        return ""
+    return f"⚠ agent clock off by {round(skew):+d}s"
 
 
 def sum_histories(histories: list[tuple[int, ...]]) -> tuple[int, ...]:

@@ -13,13 +13,15 @@ from textual.widgets import Footer, Header, Sparkline, Static
 from chain.crisislog import LogEntry
 from chain.views import ChainView, OrgView
 from tui import format as fmt
-from tui.rows import LINK_COLUMNS, LOG_COLUMNS, link_rows, log_rows
+from tui.rows import CLOCK_SKEW_WARNING, LINK_COLUMNS, LOG_COLUMNS, link_rows, log_rows
 from tui.widgets.state_table import StateTable
 
 
 def describe(org: OrgView, now: float) -> str:
     skew = "" if org.clock_skew is None else f"   clock skew {round(org.clock_skew):+d}s"
-    warn = "  ⚠ agent clock off" if org.clock_skew is not None and abs(org.clock_skew) > 60 else ""
+    warn = "  ⚠ agent clock off" if org.clock_skew is not None and (
+        abs(org.clock_skew) > CLOCK_SKEW_WARNING
+    ) else ""
     return (
         f"{org.id} · {org.name}\n"
         f"{fmt.STATE_LABEL[org.state]} since {fmt.clock_time(org.since, org.since or now)}"
