@@ -22,8 +22,9 @@ from chain.wire import Message, decode
 log = logging.getLogger("ketenwacht.monitor")
 
 
-Tap = Callable[[float, str, bytes, int, bool], None]
-"""Receives every message as it came: (received_at, topic, payload, qos, retain)."""
+Tap = Callable[[float, str, bytes, int, bool, str | None], None]
+"""Receives every message as it came: (received_at, topic, payload, qos, retain, problem),
+where `problem` says why it was rejected, or is None."""
 
 
 class MonitorSink(Protocol):
@@ -93,12 +94,10 @@ class Monitor:
             try:
                 async for received in client.messages:
                     now = time.time()
-                    if record is not None and isinstance(received.payload, bytes):
-                        record(now, received.topic.value, received.payload, received.qos,
-                               received.retain)
-                    self.dispatch(
-                        sink, received.topic.value, received.payload, received.retain, now
-                    )
+                    topic, payload = received.topic.value, received.payload
+                    problem = self.dispatch(sink, topic, payload, received.retain, now)
+                    if record is not None and isinstance(payload, bytes):
+                        record(now, topic, payload, received.qos, received.retain, problem)
             finally:
                 self._client = None
 
@@ -126,33 +125,36 @@ class Monitor:
     def dispatch(
         self, sink: MonitorSink, topic: str, payload: object, retained: bool,
         now: float | None = None,
-    ) -> None:
-        deliver(self.topics, sink, topic, payload, retained, time.time() if now is None else now)
+    ) -> str | None:
+        return deliver(
+            self.topics, sink, topic, payload, retained, time.time() if now is None else now
+        )
 
 
 def deliver(
     topics: Topics, sink: MonitorSink, topic: str, payload: object, retained: bool, now: float
-) -> None:
+) -> str | None:
     """Decode, check against its topic, and hand to the sink: a message, an operator
-    action, or a rejection with its reason."""
+    action, or a rejection with its reason (which is also returned)."""
     if not isinstance(payload, bytes):
         sink.message_rejected(topic, "payload is not bytes", received_at=now)
-        return
+        return "payload is not bytes"
     if not payload and retained:
-        return  # a retained message being cleared
+        return None  # a retained message being cleared
     if topics.is_ops(topic):
         try:
             op = decode_op(payload)
             topics.check_op(topic, op)
         except PayloadError as error:
             sink.message_rejected(topic, str(error), received_at=now)
-            return
+            return str(error)
         sink.op_received(op, received_at=now)
-        return
+        return None
     try:
         message = decode(payload)
         topics.check(topic, message)
     except PayloadError as error:
         sink.message_rejected(topic, str(error), received_at=now)
-        return
+        return str(error)
     sink.message_received(message, received_at=now, retained=retained)
+    return None

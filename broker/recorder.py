@@ -23,6 +23,8 @@ log = logging.getLogger("ketenwacht.recorder")
 
 BATCH: Final = 1000
 FLUSH_EVERY: Final = 0.5
+PRUNE_EVERY: Final = 60.0
+"""Seconds of recorded time between retention passes."""
 SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS messages (
     id INTEGER PRIMARY KEY,
@@ -30,7 +32,8 @@ CREATE TABLE IF NOT EXISTS messages (
     topic TEXT NOT NULL,
     payload BLOB NOT NULL,
     qos INTEGER NOT NULL,
-    retain INTEGER NOT NULL
+    retain INTEGER NOT NULL,
+    problem TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_received_at ON messages (received_at);
 """
@@ -42,11 +45,16 @@ class Recorded(NamedTuple):
     payload: bytes
     qos: int
     retain: bool
+    problem: str | None = None
+    """Why the monitor rejected it (kept anyway: it is evidence), or None."""
 
 
 class Recorder:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, keep: float | None = None) -> None:
+        """`keep`: seconds of recording to keep (older rows are pruned as new ones arrive)."""
         self.path = path
+        self.keep = keep
+        self._pruned_at = 0.0
         self._queue: asyncio.Queue[Recorded | None] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
         self._db: aiosqlite.Connection | None = None
@@ -59,6 +67,10 @@ class Recorder:
             await self._db.execute("PRAGMA journal_mode=WAL")
             await self._db.execute("PRAGMA synchronous=NORMAL")
             await self._db.executescript(SCHEMA)
+            async with self._db.execute("PRAGMA table_info(messages)") as cursor:
+                columns = {row[1] for row in await cursor.fetchall()}
+            if "problem" not in columns:  # recordings made before rejections were flagged
+                await self._db.execute("ALTER TABLE messages ADD COLUMN problem TEXT")
             await self._db.commit()
         except (OSError, aiosqlite.Error) as error:
             if self._db is not None:
@@ -79,8 +91,8 @@ class Recorder:
             await self._db.close()
 
     def record(self, received_at: float, topic: str, payload: bytes, qos: int,
-               retain: bool) -> None:
-        self._queue.put_nowait(Recorded(received_at, topic, payload, qos, retain))
+               retain: bool, problem: str | None = None) -> None:
+        self._queue.put_nowait(Recorded(received_at, topic, payload, qos, retain, problem))
 
     async def _write_forever(self) -> None:
         assert self._db is not None
@@ -116,10 +128,17 @@ class Recorder:
         assert self._db is not None
         try:
             await self._db.executemany(
-                "INSERT INTO messages (received_at, topic, payload, qos, retain) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [(r.received_at, r.topic, r.payload, r.qos, int(r.retain)) for r in batch],
+                "INSERT INTO messages (received_at, topic, payload, qos, retain, problem) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(r.received_at, r.topic, r.payload, r.qos, int(r.retain), r.problem)
+                 for r in batch],
             )
+            newest = batch[-1].received_at
+            if self.keep is not None and newest - self._pruned_at >= PRUNE_EVERY:
+                await self._db.execute(
+                    "DELETE FROM messages WHERE received_at < ?", (newest - self.keep,)
+                )
+                self._pruned_at = newest
             await self._db.commit()
             self.written += len(batch)
         except aiosqlite.Error as error:
@@ -135,12 +154,12 @@ async def read_since(path: Path, since: float) -> AsyncIterator[Recorded]:
         async with (
             aiosqlite.connect(f"file:{path}?mode=ro", uri=True) as db,
             db.execute(
-                "SELECT received_at, topic, payload, qos, retain FROM messages "
+                "SELECT received_at, topic, payload, qos, retain, problem FROM messages "
                 "WHERE received_at >= ? ORDER BY id", (since,),
             ) as cursor,
         ):
             async for row in cursor:
                 yield Recorded(float(row[0]), str(row[1]), bytes(row[2]), int(row[3]),
-                               bool(row[4]))
+                               bool(row[4]), row[5])
     except aiosqlite.Error as error:
         raise ConfigError(f"{path}: cannot read the recording: {error}") from None

@@ -33,6 +33,8 @@ def describe(error: msgspec.ValidationError | msgspec.DecodeError) -> tuple[str,
 
 def _lower_first(text: str) -> str:
     text = text.replace("`", "")
+    if len(text) > 1 and text[1].isupper():
+        return text  # an acronym such as "JSON" keeps its case
     return text[:1].lower() + text[1:] if text else text
 
 

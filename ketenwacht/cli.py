@@ -103,6 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
     tui.add_argument("--broker", required=True, help="mqtt://[user:pass@]host[:port]")
     _history_options(tui, "history.sqlite")
 
+    record = commands.add_parser("record", help="record every message under the root to SQLite")
+    record.add_argument("--broker", required=True, help="mqtt://[user:pass@]host[:port]")
+    record.add_argument("--out", type=Path,
+                        help="the recording (default: the state directory's recording.sqlite)")
+    record.add_argument("--keep-days", type=_positive, help="prune what is older (default: keep)")
+
     status = commands.add_parser("status", help="one-shot snapshot of chain state")
     status.add_argument("--broker", required=True, help="mqtt://[user:pass@]host[:port]")
     status.add_argument("--json", action="store_true", help="machine-readable output")
@@ -116,6 +122,16 @@ def run(args: argparse.Namespace) -> int:
     topics = Topics(args.root)
     if args.command == "agent":
         return _agent(args, topics)
+    if args.command == "record":
+        from agents.session import default_state_dir
+        from ketenwacht.record import run_recorder
+        from ketenwacht.setup import configure_logging
+
+        configure_logging(verbose=False)
+        out = args.out or default_state_dir() / "recording.sqlite"
+        asyncio.run(run_recorder(BrokerAddress.parse(args.broker), topics, out,
+                                 keep_days=args.keep_days))
+        return 0
     if args.command == "status":
         from ketenwacht.status import as_json, as_text, snapshot
 

@@ -112,3 +112,4 @@ async def run_tui(
     topology: Topology, address: BrokerAddress, topics: Topics, history: History
 ) -> None:
     await _watch(topology, address, topics, history)
+

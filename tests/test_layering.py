@@ -59,13 +59,13 @@ def test_headless_packages_never_import_textual(package: str) -> None:
     assert not [p for p, name in imports(package) if name in {"textual", "rich"}]
 
 
-def test_agent_and_status_commands_load_neither_ui_nor_embedded_broker() -> None:
-    """The daemon's footprint: `ketenwacht agent` and `status` never import textual or amqtt."""
+def test_headless_commands_load_neither_ui_nor_embedded_broker() -> None:
+    """Headless commands (`agent`, `status`, `record`) never import textual or amqtt."""
     import subprocess
 
     probe = (
         "import sys\n"
-        "from ketenwacht import cli, agent_commands, status\n"
+        "from ketenwacht import cli, agent_commands, status, record\n"
         "loaded = sorted(m for m in ('textual', 'amqtt', 'tui.app') if m in sys.modules)\n"
         "print(','.join(loaded))\n"
     )

@@ -1,0 +1,62 @@
+"""`ketenwacht record`: the headless recorder daemon (no UI is loaded)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+
+from broker.address import BrokerAddress
+from broker.monitor import Monitor
+from broker.recorder import Recorder
+from broker.topics import Topics
+from chain.ops import Op
+from chain.wire import Message
+from ketenwacht.setup import cancel_on_signals
+
+
+class _Counts:
+    """A sink for the recorder: nothing to fold, only figures to log."""
+
+    def __init__(self) -> None:
+        self.accepted = self.rejected = 0
+        self.connected = False
+
+    def message_received(self, message: Message, *, received_at: float, retained: bool) -> None:
+        self.accepted += 1
+
+    def op_received(self, op: Op, *, received_at: float) -> None:
+        self.accepted += 1
+
+    def message_rejected(self, topic: str, reason: str, *, received_at: float) -> None:
+        self.rejected += 1
+
+    def connection_changed(self, connected: bool, at: float) -> None:
+        self.connected = connected
+
+
+async def run_recorder(
+    address: BrokerAddress, topics: Topics, path: Path, *, keep_days: float | None
+) -> None:
+    """Record everything under the root until SIGTERM/SIGINT; survives broker restarts."""
+    log = logging.getLogger("ketenwacht.recorder")
+    counts = _Counts()
+    keep = keep_days * 86_400 if keep_days else None
+    async with Recorder(path, keep=keep) as recorder:
+        monitor = Monitor(address, topics)
+        task = asyncio.create_task(monitor.run(counts, record=recorder.record))
+        cancel_on_signals(task)
+        log.info("recording %s from %s into %s", topics.everything, address.url, path)
+
+        async def report() -> None:
+            while True:
+                await asyncio.sleep(60)
+                log.info("recorded %d messages (%d rejected but kept)",
+                         recorder.written, counts.rejected)
+
+        reporting = asyncio.create_task(report())
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        reporting.cancel()
+    log.info("stopped; %d messages recorded in %s", recorder.written, path)
