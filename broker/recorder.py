@@ -49,13 +49,19 @@ class Recorded(NamedTuple):
     """Why the monitor rejected it (kept anyway: it is evidence), or None."""
 
 
+Row = tuple[float, str, bytes, int, bool, str | None]
+"""What `record` queues: plain tuples, the cheapest thing to build per message."""
+
+
 class Recorder:
     def __init__(self, path: Path, *, keep: float | None = None) -> None:
         """`keep`: seconds of recording to keep (older rows are pruned as new ones arrive)."""
         self.path = path
         self.keep = keep
         self._pruned_at = 0.0
-        self._queue: asyncio.Queue[Recorded | None] = asyncio.Queue()
+        self._pending: list[Row] = []
+        self._wake = asyncio.Event()
+        self._closing = False
         self._writer: asyncio.Task[None] | None = None
         self._db: aiosqlite.Connection | None = None
         self.written = 0
@@ -83,7 +89,8 @@ class Recorder:
         self, exc_type: type[BaseException] | None, exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self._queue.put_nowait(None)
+        self._closing = True
+        self._wake.set()
         if self._writer is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._writer
@@ -92,48 +99,35 @@ class Recorder:
 
     def record(self, received_at: float, topic: str, payload: bytes, qos: int,
                retain: bool, problem: str | None = None) -> None:
-        self._queue.put_nowait(Recorded(received_at, topic, payload, qos, retain, problem))
+        # A plain list, not a queue: recording must cost the message loop next to nothing.
+        self._pending.append((received_at, topic, payload, qos, retain, problem))
+        if len(self._pending) >= BATCH:
+            self._wake.set()
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
 
     async def _write_forever(self) -> None:
-        assert self._db is not None
         while True:
-            first = await self._queue.get()
-            batch = [] if first is None else [first]
-            stop = first is None
-            deadline = asyncio.get_running_loop().time() + FLUSH_EVERY
-            while not stop and len(batch) < BATCH:
-                timeout = deadline - asyncio.get_running_loop().time()
-                if timeout <= 0:
-                    break
-                try:
-                    item = await asyncio.wait_for(self._queue.get(), timeout)
-                except TimeoutError:
-                    break
-                if item is None:
-                    stop = True
-                else:
-                    batch.append(item)
-            while not self._queue.empty() and len(batch) < BATCH:
-                item = self._queue.get_nowait()
-                if item is None:
-                    stop = True
-                else:
-                    batch.append(item)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), FLUSH_EVERY)
+            self._wake.clear()
+            batch, self._pending = self._pending, []
             if batch:
                 await self._write(batch)
-            if stop:
+            if self._closing and not self._pending:
                 return
 
-    async def _write(self, batch: list[Recorded]) -> None:
+    async def _write(self, batch: list[Row]) -> None:
         assert self._db is not None
         try:
             await self._db.executemany(
                 "INSERT INTO messages (received_at, topic, payload, qos, retain, problem) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                [(r.received_at, r.topic, r.payload, r.qos, int(r.retain), r.problem)
-                 for r in batch],
+                batch,
             )
-            newest = batch[-1].received_at
+            newest = batch[-1][0]
             if self.keep is not None and newest - self._pruned_at >= PRUNE_EVERY:
                 await self._db.execute(
                     "DELETE FROM messages WHERE received_at < ?", (newest - self.keep,)
