@@ -113,9 +113,10 @@ class Recorder:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), FLUSH_EVERY)
             self._wake.clear()
-            batch, self._pending = self._pending, []
-            if batch:
-                await self._write(batch)
+            backlog, self._pending = self._pending, []
+            # One transaction per BATCH rows: a crash loses at most one batch.
+            for start in range(0, len(backlog), BATCH):
+                await self._write(backlog[start:start + BATCH])
             if self._closing and not self._pending:
                 return
 
