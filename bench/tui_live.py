@@ -18,11 +18,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import socket
 import statistics
 import subprocess
 import sys
 import time
+
+from engine_throughput import free_port
 
 from broker.address import BrokerAddress
 from broker.monitor import Monitor, MonitorSink
@@ -181,13 +182,6 @@ async def run(args: argparse.Namespace, port: int, *, load: bool) -> dict[str, f
         "latency_p99_s": p99,
         "loop_lag_p99_ms": 1000 * sorted(app.lags)[int(0.99 * len(app.lags))] if app.lags else 0,
     }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def main() -> None:

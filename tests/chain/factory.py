@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from chain.wire import BacklogGauge, ChannelReading, FlowCounter, Heartbeat, Status
 
 TS = datetime(2025, 7, 17, 9, 0, tzinfo=UTC)
+T0_EPOCH = 1_752_742_800.0
+"""17 Jul 2025 09:00 UTC as receive time: the day the OM disconnected."""
 
 
 def online(org: str = "om", session: int = 1, seq: int = 1, interval: float = 5.0) -> Status:

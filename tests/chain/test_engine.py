@@ -8,23 +8,15 @@ import pytest
 from chain.engine import STALE_AFTER_INTERVALS, ChainEngine
 from chain.topology import Topology
 from chain.views import OrgState
-from ketenwacht.setup import load_topology
 from tests.chain import factory as f
 
-T0 = 1_752_742_800.0  # 17 Jul 2025 09:00 UTC
+T0 = f.T0_EPOCH
 INTERVAL = 5.0
 
 
-@pytest.fixture(scope="module")
-def topology() -> Topology:
-    return load_topology(None)
-
-
 @pytest.fixture
-def engine(topology: Topology) -> ChainEngine:
-    engine = ChainEngine(topology)
-    engine.monitor_connected(T0)
-    return engine
+def engine(connected: ChainEngine) -> ChainEngine:
+    return connected
 
 
 def state(engine: ChainEngine, now: float, org: str = "om") -> tuple[OrgState, float | None, str]:

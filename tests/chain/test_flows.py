@@ -6,23 +6,15 @@ import pytest
 
 from chain.engine import ChainEngine
 from chain.flows import STALL_MINIMUM, stall_after
-from chain.topology import Topology
 from chain.views import LinkState, ProcessState
-from ketenwacht.setup import load_topology
 from tests.chain import factory as f
 
-T0 = 1_752_742_800.0
-
-
-@pytest.fixture(scope="module")
-def topology() -> Topology:
-    return load_topology(None)
+T0 = f.T0_EPOCH
 
 
 @pytest.fixture
-def engine(topology: Topology) -> ChainEngine:
-    engine = ChainEngine(topology)
-    engine.monitor_connected(T0)
+def engine(connected: ChainEngine) -> ChainEngine:
+    engine = connected
     for org in ("om", "justid", "justis"):
         engine.apply(f.online(org=org, seq=1, interval=5.0), received_at=T0)
     return engine
