@@ -66,6 +66,7 @@ class Agent:
         self._clock = clock
         self._seq = WILL_SEQ
         self._live: aiomqtt.Client | None = None
+        self._first_connection = asyncio.Event()
         self._connection_lost: asyncio.Task[None] | None = None
         self.log = logging.LoggerAdapter(logging.getLogger("ketenwacht.agent"), {"org": org})
 
@@ -140,6 +141,7 @@ class Agent:
         self.log.info("connected to %s", self.address.url)
         self._connection_lost = asyncio.create_task(until_disconnected(client))
         self._live = client
+        self._first_connection.set()
         try:
             await self._drain(client)
             await self._connection_lost
@@ -153,6 +155,9 @@ class Agent:
             await cancel_and_wait(self._connection_lost)
 
     async def _produce_forever(self) -> None:
+        if self.outbox is None:
+            # Nowhere to keep readings made before the broker is reached: start with it.
+            await self._first_connection.wait()
         while True:
             started = self._clock()
             client = self._live
