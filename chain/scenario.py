@@ -7,7 +7,7 @@ exercise leader editing a scenario the night before needs.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated
 
 import msgspec
 from msgspec import Meta
