@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable
-from typing import Final, Protocol
+from typing import Protocol
 
 import aiomqtt
 
@@ -39,14 +38,11 @@ class MonitorSink(Protocol):
 
 
 class EngineSink:
-    """Folds what the monitor receives into a ChainEngine and remembers recent rejections."""
-
-    RECENT_REJECTIONS: Final = 50
+    """Folds what the monitor receives into a ChainEngine."""
 
     def __init__(self, engine: ChainEngine, on_change: Callable[[], None] | None = None) -> None:
         self.engine = engine
         self.received = 0
-        self.rejections: deque[tuple[float, str, str]] = deque(maxlen=self.RECENT_REJECTIONS)
         self._on_change = on_change or (lambda: None)
 
     def message_received(self, message: Message, *, received_at: float, retained: bool) -> None:
@@ -56,7 +52,6 @@ class EngineSink:
 
     def message_rejected(self, topic: str, reason: str, *, received_at: float) -> None:
         self.engine.reject()
-        self.rejections.append((received_at, topic, reason))
         self._on_change()
 
     def op_received(self, op: Op, *, received_at: float) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import deque
 from typing import Final
 
@@ -70,11 +71,9 @@ class CumulativeCounter:
         last_at, last_total = self._samples[-1]
         if now - last_at > window:
             return 0.0
-        first_at, first_total = self._samples[0]
-        for at, total in self._samples:
-            if at >= last_at - window:
-                break
-            first_at, first_total = at, total
+        # The last sample before the window opens, so the rate spans the whole window.
+        inside = bisect_left(self._samples, last_at - window, key=_time)
+        first_at, first_total = self._samples[max(0, inside - 1)]
         if last_at <= first_at:
             return None
         return (last_total - first_total) / (last_at - first_at) * 3600.0
@@ -92,3 +91,7 @@ class CumulativeCounter:
     def quiet_since(self) -> float | None:
         """Since when this end has not moved: its last movement, or its first sample."""
         return self.moved_at if self.moved_at is not None else self.first_at
+
+
+def _time(sample: tuple[float, int]) -> float:
+    return sample[0]

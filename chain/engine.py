@@ -120,9 +120,7 @@ class ChainEngine:
 
     def _apply_status(self, org: OrgRecord, status: Status, at: float, retained: bool) -> None:
         if org.session is not None and status.session < org.session:
-            # A late Will or stop from an earlier run must not kill a restarted agent.
-            org.stale_statuses += 1
-            return
+            return  # a late Will or stop from an earlier run must not kill a restarted agent
         if org.session != status.session:
             org.new_session(status.session)
         if not retained and status.seq != WILL_SEQ and not org.seqs.add(status.seq):

@@ -64,7 +64,6 @@ class OrgRecord:
     earlier_duplicates: int = 0
     buffered: int = 0
     dropped: int = 0
-    stale_statuses: int = 0
     clock_skew: float | None = None
     channels: dict[str, Channel] = field(default_factory=dict)
     backlogs: dict[str, Backlog] = field(default_factory=dict)

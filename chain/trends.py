@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import deque
+from itertools import islice
 from typing import Final
 
 SPACING: Final = 60.0
@@ -38,11 +40,9 @@ class BacklogHistory:
         if len(self._samples) < 2:
             return None
         last_at, last_items = self._samples[-1]
-        start_at, start_items = self._samples[0]
-        for at, items in self._samples:
-            if at >= last_at - span:
-                start_at, start_items = at, items
-                break
+        # Runs for every backlog on every redraw over up to two days of samples: bisect.
+        first = bisect_left(self._samples, last_at - span, key=_time)
+        start_at, start_items = self._samples[min(first, len(self._samples) - 1)]
         covered = last_at - start_at
         if covered < span / 4:
             return None
@@ -56,4 +56,9 @@ class BacklogHistory:
         return items / -per_hour * HOUR
 
     def recent(self) -> tuple[int, ...]:
-        return tuple(items for _, items in list(self._samples)[-SPARK_POINTS:])
+        newest = islice(reversed(self._samples), SPARK_POINTS)
+        return tuple(reversed([items for _, items in newest]))
+
+
+def _time(sample: tuple[float, int]) -> float:
+    return sample[0]
