@@ -78,7 +78,7 @@ class _CoreOnly(pickle.Unpickler):
 def thaw(state: bytes) -> ChainEngine:
     try:
         engine = _CoreOnly(io.BytesIO(zlib.decompress(state))).load()
-    except Exception as error:  # noqa: BLE001 (whatever a damaged blob raises, it is unusable)
+    except Exception as error:  # whatever a damaged blob raises, it is unusable
         raise ConfigError(f"damaged checkpoint: {error}") from None
     if not isinstance(engine, ChainEngine):
         raise ConfigError("damaged checkpoint: not an engine")

@@ -71,4 +71,4 @@ def describe_speed(speed: float) -> str:
         return f"{speed / 86_400:g} day/s"
     if speed >= 1440 and speed % 1440 == 0:
         return f"{speed / 1440:g} day/min"
-    return f"{speed:g}×"
+    return f"{speed:g}x"
