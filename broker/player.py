@@ -113,17 +113,22 @@ class Player:
 
     def seek(self, at: float) -> None:
         """Be exactly where playing from the start up to `at` would be."""
+        at = self.jump_near(at)
+        self.advance(at)
+        self.position = at
+
+    def jump_near(self, at: float) -> float:
+        """Restore the best checkpoint for reaching `at` (or rewind), without playing on;
+        `advance(at)` finishes the seek. Returns `at` kept within the recording."""
         at = min(max(at, self.recording.span.first_at), self.recording.span.last_at)
         if self.position <= at <= self.position + EVERY:
-            self.advance(at)
-            return
+            return at
         best = self._best_checkpoint(at)
         if best is not None and (best[0] * EVERY > self.position or at < self.position):
             self._restore(*best)
         elif at < self.position:
             self._rewind()
-        self.advance(at)
-        self.position = at
+        return at
 
     def _best_checkpoint(self, at: float) -> tuple[int, int, int, ChainEngine] | None:
         wanted = int(at // EVERY)

@@ -36,6 +36,18 @@ def _port(text: str) -> int:
     return int(text)
 
 
+def _speed(text: str) -> float | None:
+    if text == "max":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a speed or 'max', got {text!r}") from None
+    if not 0 < value <= 10_000_000:
+        raise argparse.ArgumentTypeError(f"expected a speed above 0, or 'max', got {text}")
+    return value
+
+
 def _hours(text: str) -> float:
     try:
         value = float(text)
@@ -60,7 +72,8 @@ def _history_options(parser: argparse.ArgumentParser, default_name: str) -> None
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ketenwacht", description=__doc__)
     parser.add_argument("--topology", type=Path, help="chain topology (default: seeds/chain.toml)")
-    parser.add_argument("--root", default=DEFAULT_ROOT, help=f"topic root (default {DEFAULT_ROOT})")
+    parser.add_argument("--root", help=f"topic root (default {DEFAULT_ROOT}; "
+                                         "replay and report: the recording's own)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser("demo", help="embedded broker, simulated chain and the live TUI")
@@ -109,6 +122,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the recording (default: the state directory's recording.sqlite)")
     record.add_argument("--keep-days", type=_positive, help="prune what is older (default: keep)")
 
+    replay = commands.add_parser(
+        "replay", help="play a recording on the screen, on its own clock (space, + -, s)")
+    replay.add_argument("recording", type=Path, help="a recording (ketenwacht record, demo, tui)")
+    replay.add_argument("--speed", type=_speed, default=60.0,
+                        help="recorded seconds per second, or 'max' (default 60)")
+    replay.add_argument("--index", action="store_true",
+                        help="only make the checkpoints that let a replay seek at once")
+    replay.add_argument("--quiet", action="store_true", help="with --index: no progress")
+
     status = commands.add_parser("status", help="one-shot snapshot of chain state")
     status.add_argument("--broker", required=True, help="mqtt://[user:pass@]host[:port]")
     status.add_argument("--json", action="store_true", help="machine-readable output")
@@ -119,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     # Each command imports only what it needs: `--help` stays fast, and an agent daemon
     # never loads the UI or the embedded broker.
-    topics = Topics(args.root)
+    topics = Topics(args.root or DEFAULT_ROOT)
     if args.command == "agent":
         return _agent(args, topics)
     if args.command == "record":
@@ -142,6 +164,15 @@ def run(args: argparse.Namespace) -> int:
             )
         )
         print(as_json(view) if args.json else as_text(view))
+        return 0
+    if args.command == "replay":
+        from ketenwacht import replay
+
+        if args.index:
+            return replay.index(load_topology(args.topology), args.recording, args.root,
+                                quiet=args.quiet)
+        asyncio.run(replay.on_screen(load_topology(args.topology), args.recording, args.root,
+                                     args.speed))
         return 0
     from agents.session import default_state_dir
     from ketenwacht import commands
