@@ -25,7 +25,8 @@ def chain_rows(
     topics: Topics | None = None, transit: float = 0.05,
 ) -> Iterator[RecordedRow]:
     """Rows in arrival order: each organisation's birth, then every `interval` a heartbeat
-    and all its readings, arriving `transit` seconds after they were stamped."""
+    and all its readings, arriving `transit` seconds after they were stamped. None is marked
+    retained: a broker sets that flag only on what it hands a subscriber as it subscribes."""
     topics = topics or Topics()
     orgs = [SimulatedOrg(topology, org) for org in topology.org_ids]
     seqs = dict.fromkeys(topology.org_ids, 0)
@@ -44,10 +45,10 @@ def chain_rows(
             if step == 0:
                 birth = stamped(Status(org=org.org, session=1, seq=0, ts=stamp,
                                        state="online", interval=interval), at)
-                yield received, topics.of(birth), encode(birth), 1, True, None
+                yield received, topics.of(birth), encode(birth), 1, False, None
             beat = stamped(Heartbeat(org=org.org, session=1, seq=0, ts=stamp,
                                      interval=interval), at)
             yield received, topics.of(beat), encode(beat), 0, False, None
             for reading in org.readings(at):
                 message = stamped(reading, at)
-                yield received, topics.of(message), encode(message), 1, True, None
+                yield received, topics.of(message), encode(message), 1, False, None

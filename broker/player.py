@@ -49,6 +49,8 @@ class Player:
 
     def _rewind(self) -> None:
         self.engine.take_state_of(ChainEngine(self.engine.topology))
+        # The recorder was connected when it recorded; the screen may look before the first row.
+        self.engine.monitor_connected(self.recording.span.first_at)
         self._after_id = self.recording.span.first_id - 1
         self._evaluated_slot = -1
         self._checkpoint_slot = int(self.recording.span.first_at // EVERY)
@@ -91,8 +93,6 @@ class Player:
             if self.started:
                 self._checkpoint(slot)
             self._checkpoint_slot = slot
-        if not self.started:
-            self.engine.monitor_connected(at)
         deliver(self.topics, self._sink, row.topic, row.payload, row.retain, at)
         self._after_id = row.id
         self.position = at

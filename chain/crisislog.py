@@ -69,7 +69,12 @@ class CrisisLog:
         for kind, subject, state, since, cause in subjects:
             if self._last.get((kind, subject)) == state:
                 continue
-            first = (kind, subject) not in self._last
+            # Until a subject's first news, coming out of "unknown" is where it starts, not a
+            # change: so a screen that looked before the first message logs what one that
+            # looked after it logs.
+            first = (kind, subject) not in self._logged_at and (
+                self._last.get((kind, subject), "unknown") == "unknown"
+            )
             self._last[(kind, subject)] = state
             if first and state in ("unknown", "ok", "flowing", "online"):
                 continue  # the starting point is not news
