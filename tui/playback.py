@@ -70,7 +70,7 @@ class PlaybackApp(KetenwachtApp):
 
     def compose(self) -> ComposeResult:
         self.banner = Banner("", id="banner")
-        widgets = super().compose()
+        widgets = iter(super().compose())
         yield next(widgets)  # the header stays on top; the banner right under it
         yield self.banner
         yield from widgets
