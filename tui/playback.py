@@ -82,12 +82,12 @@ class PlaybackApp(KetenwachtApp):
         super().redraw()
         text = f"{self.control.kind}  ·  {self.control.describe()}"
         self.banner.update(text)
-        if isinstance(self.screen, OrgScreen) and self.screen.is_mounted:
-            shown = self.screen.query(Banner)
+        if isinstance(self.screen, OrgScreen):
+            shown, header = self.screen.query(Banner), self.screen.query(Header)
             if shown:
                 shown.first().update(text)
-            else:
-                self.screen.mount(Banner(text), after=self.screen.query_one(Header))
+            elif header:  # composed: the banner goes right under its header
+                self.screen.mount(Banner(text), after=header.first())
 
     def action_pause(self) -> None:
         self.control.toggle_pause()

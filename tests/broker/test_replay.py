@@ -146,8 +146,8 @@ async def test_recording_then_replaying_gives_the_same_state_changes(
     async with Recorder(path) as recorder:
         monitor = Monitor(amqtt, Topics())
         watching = asyncio.create_task(monitor.run(sink, record=recorder.record))
-        agents = [Agent(org, amqtt, session=1, interval=0.2,
-                        source=SimulatedOrg(topology, org, pace=2000.0)) for org in orgs]
+        agents = [Agent(org, amqtt, session=1, interval=0.1,
+                        source=SimulatedOrg(topology, org, pace=20_000.0)) for org in orgs]
         running = {a.org: asyncio.create_task(a.run()) for a in agents}
 
         def changes_logged() -> bool:
