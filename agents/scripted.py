@@ -155,5 +155,7 @@ class ScriptedChain:
 
     # ----------------------------------------------------------------- injects
 
-    def injects_between(self, after: float, until: float) -> list[Inject]:
-        return [i for i in self._injects if after < self.moment(i.day) <= until]
+    def injects_between(self, after: float, until: float) -> list[tuple[int, Inject]]:
+        """(number in the scenario, inject) of those due after `after`, up to `until`."""
+        return [(n, i) for n, i in enumerate(self._injects)
+                if after < self.moment(i.day) <= until]

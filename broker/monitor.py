@@ -44,14 +44,20 @@ class EngineSink:
     """Folds what the monitor receives into a ChainEngine."""
 
     def __init__(self, engine: ChainEngine, on_change: Callable[[], None] | None = None,
-                 *, on_clock: Callable[[ExerciseClock], None] | None = None) -> None:
+                 *, on_clock: Callable[[ExerciseClock], None] | None = None,
+                 dated_by_sender: bool = False) -> None:
+        """`dated_by_sender`: in an exercise, the driver's clock is the only clock there is,
+        and transit at a day a minute would turn milliseconds into minutes of skew."""
         self.engine = engine
+        self._dated_by_sender = dated_by_sender
         self.received = 0
         self._on_change = on_change or (lambda: None)
         self._on_clock = on_clock
 
     def message_received(self, message: Message, *, received_at: float, retained: bool) -> None:
         self.received += 1
+        if self._dated_by_sender and not retained:
+            received_at = message.ts.timestamp()
         self.engine.apply(message, received_at=received_at, retained=retained)
         self._on_change()
 

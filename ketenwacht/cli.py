@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -46,6 +47,20 @@ def _speed(text: str) -> float | None:
     if not 0 < value <= 10_000_000:
         raise argparse.ArgumentTypeError(f"expected a speed above 0, or 'max', got {text}")
     return value
+
+
+def _speed_number(text: str) -> float:
+    value = _speed(text)
+    if value is None or value > 86_400:
+        raise argparse.ArgumentTypeError(f"expected a scale above 0 and at most 86400, got {text}")
+    return value
+
+
+def _exercise_name(text: str) -> str:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", text):
+        raise argparse.ArgumentTypeError(
+            f"expected an exercise name (lower case, digits, - and _), got {text!r}")
+    return text
 
 
 def _hours(text: str) -> float:
@@ -114,7 +129,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     tui = commands.add_parser("tui", help="the live TUI against an existing broker")
     tui.add_argument("--broker", required=True, help="mqtt://[user:pass@]host[:port]")
+    tui.add_argument("--exercise", metavar="NAME", type=_exercise_name,
+                     help="follow exercise NAME (its root only, on its clock) instead of the "
+                          "live chain")
     _history_options(tui, "history.sqlite")
+
+    exercise = commands.add_parser(
+        "exercise", help="run a scenario under its exercise root, with the leader's screen")
+    exercise.add_argument("scenario", type=Path, help="e.g. seeds/scenarios/om-offline-2025.toml")
+    exercise.add_argument("--broker", help="publish on this broker (default: an embedded one)")
+    exercise.add_argument("--scale", type=_speed_number, default=None,
+                          help="exercise seconds per second (default: the scenario's, "
+                               "1440 is a day a minute; at most 86400)")
+    exercise.add_argument("--headless", action="store_true",
+                          help="no screen: players follow with `tui --exercise NAME`")
+    exercise.add_argument("--record", type=Path,
+                          help="recording of the exercise (default: the state directory's "
+                               "exercise-NAME.sqlite)")
 
     record = commands.add_parser("record", help="record every message under the root to SQLite")
     record.add_argument("--broker", required=True, help="mqtt://[user:pass@]host[:port]")
@@ -164,6 +195,21 @@ def run(args: argparse.Namespace) -> int:
             )
         )
         print(as_json(view) if args.json else as_text(view))
+        return 0
+    if args.command == "exercise" or (args.command == "tui" and args.exercise):
+        from ketenwacht import exercise
+
+        topology = load_topology(args.topology)
+        if args.command == "tui":
+            asyncio.run(exercise.follow(topology, args.exercise, BrokerAddress.parse(args.broker)))
+            return 0
+        scenario = exercise.load_scenario(args.scenario, topology)
+        asyncio.run(exercise.lead(
+            topology, scenario,
+            broker=BrokerAddress.parse(args.broker) if args.broker else None,
+            scale=args.scale or scenario.scenario.scale, headless=args.headless,
+            record=args.record,
+        ))
         return 0
     if args.command == "replay":
         from ketenwacht import replay

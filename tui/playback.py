@@ -3,6 +3,7 @@ and the exercise leader's keys: pause, speed, seek."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar, Protocol
 
 from textual.app import ComposeResult
@@ -89,17 +90,21 @@ class PlaybackApp(KetenwachtApp):
             elif header:  # composed: the banner goes right under its header
                 self.screen.mount(Banner(text), after=header.first())
 
-    def action_pause(self) -> None:
-        self.control.toggle_pause()
+    def _steer(self, step: Callable[[], None]) -> None:
+        try:
+            step()
+        except UsageError as error:
+            self.notify(str(error), severity="warning", timeout=6)
         self.redraw()
+
+    def action_pause(self) -> None:
+        self._steer(self.control.toggle_pause)
 
     def action_faster(self) -> None:
-        self.control.faster()
-        self.redraw()
+        self._steer(self.control.faster)
 
     def action_slower(self) -> None:
-        self.control.slower()
-        self.redraw()
+        self._steer(self.control.slower)
 
     def action_step(self, seconds: float) -> None:
         self._seek_to(self.control.now() + seconds)
@@ -118,8 +123,4 @@ class PlaybackApp(KetenwachtApp):
         self._seek_to(at)
 
     def _seek_to(self, at: float) -> None:
-        try:
-            self.control.seek(at)
-        except UsageError as error:
-            self.notify(str(error), severity="error", timeout=8)
-        self.redraw()
+        self._steer(lambda: self.control.seek(at))
