@@ -49,6 +49,12 @@ class OrgScreen(Screen[None]):
         super().__init__(classes="org-screen")
         self.org_id = org_id
 
+    def on_mount(self) -> None:
+        # Filled by the app's redraw; one right away, now that there is something to fill.
+        redraw = getattr(self.app, "redraw", None)
+        if callable(redraw):
+            self.call_after_refresh(redraw)
+
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll():
