@@ -131,12 +131,13 @@ class EmbeddedBroker:
         }
 
     async def start(self) -> None:
-        from amqtt.broker import Broker  # imported late: amqtt is slow to import
+        # imported late: amqtt is slow to import
+        from broker.amqtt_broker import CheckedBroker
 
         if self.access is not None:
             self.access.check()
 
-        self._broker = Broker(self._config())
+        self._broker = CheckedBroker(self._config())
         startup_log = logging.getLogger("amqtt.broker")
         level = startup_log.level
         startup_log.setLevel(logging.CRITICAL)  # we report a failed start in one line ourselves
