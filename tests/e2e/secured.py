@@ -72,6 +72,9 @@ class SecuredBroker:
     name: str
     address: BrokerAddress
     setup: Setup
+    cert_port: int | None = None
+    """Mosquitto's listener where the client certificate is the identity; amqtt has none (it
+    verifies a certificate a client offers, but the password is the identity)."""
 
     def tls(self, *, ca_file: Path | None = None, cert: Path | None = None,
             key: Path | None = None) -> ssl.SSLContext:
@@ -89,11 +92,25 @@ class SecuredBroker:
                            will=will, timeout=timeout, tls_context=tls or self.tls())
 
 
+    def certificate_client(
+        self, user: str, cert: Path, key: Path, *, timeout: float = 2.0
+    ) -> aiomqtt.Client:
+        """Log in with a client certificate: on Mosquitto the certificate alone; on amqtt the
+        certificate beside the user's password. A refused handshake can leave the client
+        waiting for its whole connect timeout, hence a short one (loopback takes ms)."""
+        tls = self.tls(cert=cert, key=key)
+        if self.cert_port is None:
+            return self.client(user, tls=tls, timeout=timeout)
+        address = replace(self.address, port=self.cert_port)
+        return make_client(address, identifier=f"test-{uuid.uuid4().hex}", tls_context=tls,
+                           timeout=timeout)
+
+
 def start_mosquitto(setup: Setup, workdir: Path) -> tuple[Mosquitto, SecuredBroker]:
     mosquitto = Mosquitto(workdir, include=setup.layout.broker, port=setup.manifest.tls_port)
     mosquitto.start()
     address = BrokerAddress("127.0.0.1", setup.manifest.tls_port, tls=True)
-    return mosquitto, SecuredBroker("mosquitto", address, setup)
+    return mosquitto, SecuredBroker("mosquitto", address, setup, setup.manifest.cert_port)
 
 
 @contextlib.asynccontextmanager
