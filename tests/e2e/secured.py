@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import ssl
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -72,6 +72,8 @@ class SecuredBroker:
     name: str
     address: BrokerAddress
     setup: Setup
+    reload: Callable[[], None] = lambda: None
+    """Make the broker read its password file and ACL again (amqtt notices by itself)."""
     cert_port: int | None = None
     """Mosquitto's listener where the client certificate is the identity; amqtt has none (it
     verifies a certificate a client offers, but the password is the identity)."""
@@ -110,7 +112,8 @@ def start_mosquitto(setup: Setup, workdir: Path) -> tuple[Mosquitto, SecuredBrok
     mosquitto = Mosquitto(workdir, include=setup.layout.broker, port=setup.manifest.tls_port)
     mosquitto.start()
     address = BrokerAddress("127.0.0.1", setup.manifest.tls_port, tls=True)
-    return mosquitto, SecuredBroker("mosquitto", address, setup, setup.manifest.cert_port)
+    return mosquitto, SecuredBroker("mosquitto", address, setup, mosquitto.reload,
+                                    setup.manifest.cert_port)
 
 
 @contextlib.asynccontextmanager
