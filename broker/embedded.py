@@ -148,11 +148,17 @@ class EmbeddedBroker:
             cause = error.__cause__ or error.__context__ or error
             reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else cause
             raise BrokerUnavailable(
-                f"embedded broker: cannot listen on {self.address.url}: {reason}"
+                f"embedded broker: cannot listen on {self._urls}: {reason}"
                 " (is another broker using that port? choose one with --port)"
             ) from None
         finally:
             startup_log.setLevel(level)
+
+    @property
+    def _urls(self) -> str:
+        if self.local_address is None:
+            return self.address.url
+        return f"{self.address.url} and {self.local_address.url}"
 
     async def stop(self) -> None:
         if self._broker is None:
