@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import sys
 import time
 
 import pytest
@@ -14,7 +15,7 @@ from broker.monitor import EngineSink, Monitor
 from broker.topics import Topics
 from chain.engine import ChainEngine
 from chain.views import OrgState
-from chain.wire import encode
+from chain.wire import Message, Status, encode
 from ketenwacht.setup import load_topology
 from tests.chain import factory as f
 from tests.conftest import until
@@ -92,5 +93,63 @@ async def test_the_engine_refuses_what_a_broker_let_through(
             await until(lambda: engine.view(time.time()).rejected == 1, within=5)
         assert engine.view(time.time()).org("justid").state is OrgState.UNKNOWN
     finally:
+        monitor.cancel()
+        await asyncio.gather(monitor, return_exceptions=True)
+
+
+class StatusLog(EngineSink):
+    """An engine sink that also keeps every status it was given, so a blip shows."""
+
+    def __init__(self, engine: ChainEngine) -> None:
+        super().__init__(engine)
+        self.statuses: list[Status] = []
+
+    def message_received(self, message: Message, *, received_at: float, retained: bool) -> None:
+        if isinstance(message, Status):
+            self.statuses.append(message)
+        super().message_received(message, received_at=received_at, retained=retained)
+
+    def states(self, org: str) -> list[str]:
+        return [status.state for status in self.statuses if status.org == org]
+
+
+async def test_another_organisation_cannot_take_over_an_agents_connection(
+    secured: SecuredBroker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """justid's real agent, from the config `broker init` made, stays ONLINE when om logs in
+    with the client id agents used to have (`ketenwacht-<org>-<session>`): brokers hand a
+    client id to whoever asks last and send the Will of the connection they drop."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(secured.setup.ca_file))
+    config = secured.setup.folder("justid") / "agent.toml"
+    text = config.read_text()
+    local = text.replace(f":{secured.setup.manifest.tls_port}\"", f":{secured.address.port}\"")
+    copy = config.with_name(f"agent-{secured.name}.toml")
+    copy.write_text(local)
+    engine = ChainEngine(load_topology(None))
+    screen = dataclasses.replace(
+        secured.address, username="tui", password=secured.setup.password("tui")
+    )
+    sink = StatusLog(engine)
+    monitor = asyncio.create_task(Monitor(screen, Topics()).run(sink))
+    agent = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "ketenwacht", "agent", "--config", str(copy),
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        def justid_online() -> bool:
+            """justid's agent ONLINE"""
+            return engine.view(time.time()).org("justid").state is OrgState.ONLINE
+
+        await until(justid_online, within=10)
+        session = engine.view(time.time()).org("justid").session
+        old_id = f"ketenwacht-justid-{session}"
+        async with secured.client("om", identifier=old_id):
+            await asyncio.sleep(GRACE * 2)
+        await asyncio.sleep(GRACE * 2)
+        assert justid_online()
+        assert sink.states("justid") == ["online"]  # no Will "lost" came in between
+    finally:
+        agent.terminate()
+        await agent.wait()
         monitor.cancel()
         await asyncio.gather(monitor, return_exceptions=True)
