@@ -108,6 +108,15 @@ class SecuredBroker:
                            timeout=timeout)
 
 
+async def connects(client: aiomqtt.Client) -> bool:
+    """Whether the broker accepts the connection."""
+    try:
+        async with client:
+            return True
+    except aiomqtt.MqttError:
+        return False
+
+
 def start_mosquitto(setup: Setup, workdir: Path) -> tuple[Mosquitto, SecuredBroker]:
     mosquitto = Mosquitto(workdir, include=setup.layout.broker, port=setup.manifest.tls_port)
     mosquitto.start()

@@ -11,26 +11,16 @@ import ssl
 import warnings
 from pathlib import Path
 
-import aiomqtt
 import pytest
 
 from broker import certs
 from broker.embedded import free_port
 from tests.e2e.raw_mqtt import connect_and_vanish, connect_packet
-from tests.e2e.secured import SecuredBroker, Setup
+from tests.e2e.secured import SecuredBroker, Setup, connects
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 GRACE = 0.3
-
-
-async def connects(client: aiomqtt.Client) -> bool:
-    """Whether the broker accepts the connection."""
-    try:
-        async with client:
-            return True
-    except aiomqtt.MqttError:
-        return False
 
 
 async def test_the_provisioned_password_connects(secured: SecuredBroker) -> None:

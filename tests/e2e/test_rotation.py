@@ -9,24 +9,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import aiomqtt
 import pytest
 
 from broker.setup_dir import Layout
-from tests.e2e.secured import ADMIN, SecuredBroker
+from tests.e2e.secured import ADMIN, SecuredBroker, connects
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 ROTATED = {"mosquitto": "om", "amqtt": "justid"}
 """A different user per broker, since both brokers share the module's one setup."""
-
-
-async def connects(client: aiomqtt.Client) -> bool:
-    try:
-        async with client:
-            return True
-    except aiomqtt.MqttError:
-        return False
 
 
 def snapshot(layout: Layout) -> dict[str, bytes]:
