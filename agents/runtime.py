@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import ssl
 import time
 from collections.abc import Callable, Sequence
@@ -64,6 +65,9 @@ class Agent:
         self._keepalive = keepalive or max(5, int(interval * 3))
         self._tls_context = tls_context
         self._clock = clock
+        # A broker lets any logged-in client take over a client id, and sends the Will of the
+        # connection it drops: with a guessable id another organisation could mark us "lost".
+        self.client_id = f"ketenwacht-{org}-{session}-{secrets.token_hex(8)}"
         self._seq = WILL_SEQ
         self._live: aiomqtt.Client | None = None
         self._first_connection = asyncio.Event()
@@ -118,7 +122,7 @@ class Agent:
         )
         client = make_client(
             self.address,
-            identifier=f"ketenwacht-{self.org}-{self.session}",
+            identifier=self.client_id,
             will=will,
             keepalive=self._keepalive,
             tls_context=self._tls_context,

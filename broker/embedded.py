@@ -6,10 +6,15 @@ import asyncio
 import ipaddress
 import logging
 import socket
+from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from broker.acl import parse_acl
 from broker.address import BrokerAddress
+from broker.passwords import parse_password_file
+from broker.setup_dir import Layout, Manifest, read_file
 from chain.errors import BrokerUnavailable, UsageError
 
 STOP_NUDGE_INTERVAL = 0.5
@@ -34,35 +39,105 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class BrokerAccess:
+    """What `ketenwacht broker init` made, for the embedded broker: the same password file
+    and ACL as Mosquitto's, and the server certificate for its TLS listener."""
+
+    password_file: Path
+    acl_file: Path
+    cert_file: Path
+    key_file: Path
+    ca_file: Path
+    local_port: int | None = None
+    """A plaintext listener on loopback besides the TLS one (passwords still apply)."""
+
+    @classmethod
+    def from_setup(cls, directory: Path) -> tuple[BrokerAccess, Manifest]:
+        """The files in a directory made by `ketenwacht broker init`, checked before use."""
+        layout = Layout(directory)
+        manifest = layout.read_manifest()
+        access = cls(
+            password_file=layout.broker / "passwords", acl_file=layout.broker / "acl",
+            cert_file=layout.broker / "server.crt", key_file=layout.broker / "server.key",
+            ca_file=layout.broker / "ca.crt", local_port=manifest.local_port or None,
+        )
+        access.check()
+        return access, manifest
+
+    def check(self) -> None:
+        """Read both access files now, so a mistake is one line naming the file and line,
+        not a plugin failure deep inside amqtt."""
+        parse_password_file(read_file(self.password_file).decode(), str(self.password_file))
+        parse_acl(read_file(self.acl_file).decode(), str(self.acl_file))
+        for path in (self.cert_file, self.key_file, self.ca_file):
+            read_file(path)
+
+
 class EmbeddedBroker:
     """An in-process amqtt broker; `async with EmbeddedBroker() as broker: broker.address`.
 
-    It allows anonymous clients, so it only ever binds to loopback.
+    Without `access` it lets anyone in, so it binds loopback only. With `access` it checks
+    passwords and the ACL, listens with TLS (1.2 or newer) and may bind any address.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int | None = None) -> None:
-        if not is_loopback(host):
+    def __init__(
+        self, host: str = "127.0.0.1", port: int | None = None, *,
+        access: BrokerAccess | None = None,
+    ) -> None:
+        if access is None and not is_loopback(host):
             raise UsageError(
-                f"embedded broker: refusing to listen on {host}: without credentials and ACLs "
-                "it binds loopback only (use 127.0.0.1)"
+                f"embedded broker: refusing to listen on {host}: without credentials it binds "
+                "loopback only (use 127.0.0.1, or --config DIR from `ketenwacht broker init`)"
             )
-        self.address = BrokerAddress(host=host, port=port or free_port(host))
+        self.access = access
+        self.address = BrokerAddress(
+            host=host, port=port or free_port(host), tls=access is not None
+        )
+        self.local_address = (
+            BrokerAddress("127.0.0.1", access.local_port)
+            if access is not None and access.local_port else None
+        )
         self._broker: Any = None
 
     def _config(self) -> dict[str, Any]:
+        bind = f"{self.address.host}:{self.address.port}"
+        if self.access is None:
+            return {
+                "listeners": {"default": {"type": "tcp", "bind": bind}},
+                "plugins": {
+                    "amqtt.plugins.authentication.AnonymousAuthPlugin": {
+                        "allow_anonymous": True
+                    },
+                },
+            }
+        access = self.access
+        # Python's server context already refuses anything below TLS 1.2; with the CA given,
+        # a client certificate that is offered must verify, or the handshake fails.
+        listeners: dict[str, Any] = {"default": {
+            "type": "tcp", "bind": bind, "ssl": True, "certfile": str(access.cert_file),
+            "keyfile": str(access.key_file), "cafile": str(access.ca_file),
+        }}
+        if self.local_address is not None:
+            listeners["local"] = {"type": "tcp", "bind": f"127.0.0.1:{access.local_port}"}
         return {
-            "listeners": {
-                "default": {"type": "tcp", "bind": f"{self.address.host}:{self.address.port}"}
-            },
+            "listeners": listeners,
             "plugins": {
-                "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True},
+                "broker.access_plugin.AccessControlPlugin": {
+                    "password_file": str(access.password_file),
+                    "acl_file": str(access.acl_file),
+                },
             },
         }
 
     async def start(self) -> None:
-        from amqtt.broker import Broker  # imported late: amqtt is slow to import
+        # imported late: amqtt is slow to import
+        from broker.amqtt_broker import CheckedBroker
 
-        self._broker = Broker(self._config())
+        if self.access is not None:
+            self.access.check()
+
+        self._broker = CheckedBroker(self._config())
         startup_log = logging.getLogger("amqtt.broker")
         level = startup_log.level
         startup_log.setLevel(logging.CRITICAL)  # we report a failed start in one line ourselves
@@ -73,11 +148,17 @@ class EmbeddedBroker:
             cause = error.__cause__ or error.__context__ or error
             reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else cause
             raise BrokerUnavailable(
-                f"embedded broker: cannot listen on {self.address.url}: {reason}"
+                f"embedded broker: cannot listen on {self._urls}: {reason}"
                 " (is another broker using that port? choose one with --port)"
             ) from None
         finally:
             startup_log.setLevel(level)
+
+    @property
+    def _urls(self) -> str:
+        if self.local_address is None:
+            return self.address.url
+        return f"{self.address.url} and {self.local_address.url}"
 
     async def stop(self) -> None:
         if self._broker is None:

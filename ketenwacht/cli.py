@@ -123,9 +123,27 @@ def build_parser() -> argparse.ArgumentParser:
     agent.add_argument("--state-dir", type=Path, help="with --simulate: session counter dir")
     agent.add_argument("-v", "--verbose", action="store_true")
 
-    broker = commands.add_parser("broker", help="run the embedded MQTT broker (loopback only)")
+    broker = commands.add_parser(
+        "broker",
+        help="run the embedded MQTT broker; `broker init` makes a production Mosquitto setup",
+        usage="ketenwacht broker [--host HOST] [--port PORT] [--config DIR]\n"
+        "       ketenwacht broker init --out DIR --hostname NAME [options]\n"
+        "       ketenwacht broker init --out DIR --rotate USER",
+        description="Without --config the embedded broker has no credentials and binds "
+        "loopback only; with --config DIR (from `broker init`) it enforces the same passwords "
+        "and ACL as Mosquitto, over TLS.",
+    )
+    broker_actions = broker.add_subparsers(dest="broker_action", metavar="")
+    from ketenwacht.broker_commands import add_init_options
+
+    add_init_options(
+        broker_actions.add_parser("init", prog="ketenwacht broker init",
+                                  help="write a production Mosquitto setup from the topology"),
+        port=_port,
+    )
     broker.add_argument("--host", default="127.0.0.1")
-    broker.add_argument("--port", type=_port, default=1883)
+    broker.add_argument("--port", type=_port, help="default 1883, or the setup's TLS port")
+    broker.add_argument("--config", type=Path, help="a directory made by `broker init`")
 
     tui = commands.add_parser("tui", help="the live TUI against an existing broker")
     tui.add_argument("--broker", required=True, help="mqtt://[user:pass@]host[:port]")
@@ -185,6 +203,13 @@ def run(args: argparse.Namespace) -> int:
         asyncio.run(run_recorder(BrokerAddress.parse(args.broker), topics, out,
                                  keep_days=args.keep_days))
         return 0
+    if args.command == "broker":
+        from ketenwacht import broker_commands
+
+        if args.broker_action == "init":
+            return broker_commands.broker_init(args)
+        asyncio.run(broker_commands.run_broker(args.host, args.port, args.config))
+        return 0
     if args.command == "status":
         from ketenwacht.status import as_json, as_text, snapshot
 
@@ -236,8 +261,6 @@ def run(args: argparse.Namespace) -> int:
                     topics=topics, history=history,
                 )
             )
-        case "broker":
-            asyncio.run(commands.run_broker(args.host, args.port))
         case "tui":
             asyncio.run(
                 commands.run_tui(topology, BrokerAddress.parse(args.broker), topics, history)

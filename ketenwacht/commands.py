@@ -1,4 +1,4 @@
-"""The long-running commands: demo, agent, broker, tui."""
+"""The long-running commands: demo, agent, tui."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from broker.topics import Topics
 from chain.engine import ChainEngine
 from chain.topology import Topology
 from ketenwacht.agent_commands import simulated_agent
-from ketenwacht.setup import cancel_on_signals, configure_logging
+from ketenwacht.setup import configure_logging
 from tui.app import KetenwachtApp
 
 
@@ -97,15 +97,6 @@ async def run_demo(
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-
-
-async def run_broker(host: str, port: int) -> None:
-    async with EmbeddedBroker(host, port) as broker:
-        print(f"embedded broker listening on {broker.address.url} (Ctrl-C stops it)", flush=True)
-        forever = asyncio.create_task(asyncio.Event().wait())
-        cancel_on_signals(forever)
-        with contextlib.suppress(asyncio.CancelledError):
-            await forever
 
 
 async def run_tui(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -37,7 +38,11 @@ def _isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 class Mosquitto:
     """A Mosquitto subprocess on a fixed free port, which tests may kill and start again."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(
+        self, workdir: Path, *, include: Path | None = None, port: int | None = None
+    ) -> None:
+        """Anonymous on one loopback port; or, with `include`, a directory of production
+        settings (`broker init`'s broker/) loaded as Debian loads conf.d, waiting on `port`."""
         binary = shutil.which("mosquitto") or (
             "/usr/sbin/mosquitto" if os.path.exists("/usr/sbin/mosquitto") else None
         )
@@ -46,12 +51,20 @@ class Mosquitto:
                 pytest.fail("mosquitto is not installed (apt-get install mosquitto)")
             pytest.skip("mosquitto is not installed")
         self.binary = binary
-        self.address = BrokerAddress("127.0.0.1", free_port())
+        self.address = BrokerAddress("127.0.0.1", port or free_port())
         self.conf = workdir / "mosquitto.conf"
-        self.conf.write_text(
-            f"listener {self.address.port} 127.0.0.1\nallow_anonymous true\n"
-            "persistence false\nlog_dest stderr\nlog_type error\n"
-        )
+        if include is None:
+            self.conf.write_text(
+                f"listener {self.address.port} 127.0.0.1\nallow_anonymous true\n"
+                "persistence false\nlog_dest stderr\nlog_type error\n"
+            )
+        else:
+            # As root, Mosquitto would drop to its own user and could not read the 0600 files.
+            stay_root = "user root\n" if os.geteuid() == 0 else ""
+            self.conf.write_text(
+                f"{stay_root}persistence false\nlog_dest stderr\nlog_type error\n"
+                f"include_dir {include}\n"
+            )
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -59,6 +72,11 @@ class Mosquitto:
             [self.binary, "-c", str(self.conf)], stderr=subprocess.DEVNULL
         )
         wait_for_port(self.address.port)
+
+    def reload(self) -> None:
+        """SIGHUP: Mosquitto reads its password file and ACL again."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGHUP)
 
     def kill(self) -> None:
         """SIGKILL: no clean shutdown, no Last Wills sent."""

@@ -1,0 +1,53 @@
+"""mosquitto.conf for production: TLS listeners only, plaintext at most on loopback.
+
+Written as a drop-in for /etc/mosquitto/conf.d/: Debian's main mosquitto.conf already sets
+persistence, the pid file and logging, and Mosquitto refuses some of those twice.
+"""
+
+from __future__ import annotations
+
+from broker.setup_dir import Manifest
+
+
+def render_mosquitto_conf(manifest: Manifest) -> str:
+    files = manifest.installed_at.rstrip("/")
+    tls = [
+        f"cafile {files}/ca.crt",
+        f"certfile {files}/server.crt",
+        f"keyfile {files}/server.key",
+        "tls_version tlsv1.2",  # Mosquitto 2.0: the lowest version this listener accepts
+    ]
+    lines = [
+        "# Ketenwacht: Mosquitto 2.0 settings made by `ketenwacht broker init`.",
+        "# Install as /etc/mosquitto/conf.d/ketenwacht.conf; the files it names must be",
+        "# readable by the mosquitto user (see README, \"Production setup\").",
+        "",
+        "# No anonymous clients, on any listener; every user is in the password file and",
+        "# may do exactly what the ACL grants it, nothing more.",
+        "allow_anonymous false",
+        f"password_file {files}/passwords",
+        f"acl_file {files}/acl",
+        "",
+        "# Username and password over TLS.",
+        f"listener {manifest.tls_port}",
+        *tls,
+        "",
+    ]
+    if manifest.cert_port:
+        lines += [
+            "# Client certificates from the chain's CA; the certificate's common name is the",
+            "# username, so the ACL applies unchanged. Revoked certificates are in crl.pem.",
+            f"listener {manifest.cert_port}",
+            *tls,
+            "require_certificate true",
+            "use_identity_as_username true",
+            f"crlfile {files}/crl.pem",
+            "",
+        ]
+    if manifest.local_port:
+        lines += [
+            "# Plaintext for a recorder or screen on this host only; passwords still apply.",
+            f"listener {manifest.local_port} 127.0.0.1",
+            "",
+        ]
+    return "\n".join(lines)

@@ -1,0 +1,40 @@
+"""Module-scoped brokers with credentials: one setup, Mosquitto and amqtt, for a whole module."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import pytest_asyncio
+
+from tests.e2e.secured import SecuredBroker, Setup, embedded, provision, start_mosquitto
+
+
+@pytest.fixture(scope="module")
+def provisioned(tmp_path_factory: pytest.TempPathFactory) -> Setup:
+    return provision(tmp_path_factory.mktemp("setup") / "out")
+
+
+@pytest.fixture(scope="module")
+def mosquitto_secured(
+    provisioned: Setup, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SecuredBroker]:
+    mosquitto, broker = start_mosquitto(provisioned, tmp_path_factory.mktemp("mosquitto"))
+    try:
+        yield broker
+    finally:
+        mosquitto.stop()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def amqtt_secured(provisioned: Setup) -> AsyncIterator[SecuredBroker]:
+    async with embedded(provisioned) as broker:
+        yield broker
+
+
+@pytest.fixture(scope="module", params=["mosquitto", "amqtt"])
+def secured(request: pytest.FixtureRequest) -> SecuredBroker:
+    """The same test against Mosquitto and the embedded broker, both run from one setup.
+    Tests using it run on the module's event loop (`pytest.mark.asyncio(loop_scope="module")`)."""
+    broker: SecuredBroker = request.getfixturevalue(f"{request.param}_secured")
+    return broker

@@ -1,0 +1,175 @@
+"""Who gets no connection at all: anonymous, wrong passwords, untrusted or expired certificates,
+old TLS, and a Last Will on someone else's topic. Each refusal has a passing twin beside it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import socket
+import ssl
+import warnings
+from pathlib import Path
+
+import pytest
+
+from broker import certs
+from broker.embedded import free_port
+from tests.e2e.raw_mqtt import connect_and_vanish, connect_packet
+from tests.e2e.secured import SecuredBroker, Setup, connects
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+GRACE = 0.3
+
+
+async def test_the_provisioned_password_connects(secured: SecuredBroker) -> None:
+    """The twin of every refusal below: the same broker, the right credentials."""
+    assert await connects(secured.client("om"))
+
+
+async def test_anonymous_is_refused(secured: SecuredBroker) -> None:
+    """No username, no connection."""
+    assert not await connects(secured.client(None))
+
+
+async def test_a_wrong_password_is_refused(secured: SecuredBroker) -> None:
+    """A wrong password, another user's password and an unknown user are all refused."""
+    assert not await connects(secured.client("om", "not-the-password"))
+    assert not await connects(secured.client("om", secured.setup.password("justid")))
+    assert not await connects(secured.client("nobody", "whatever"))
+
+
+async def test_a_broker_signed_by_another_ca_is_not_trusted(
+    secured: SecuredBroker, tmp_path: Path
+) -> None:
+    """A client that trusts another CA refuses the broker (no credentials are sent)."""
+    other = tmp_path / "other-ca.pem"
+    other.write_bytes(certs.make_ca("Not the chain").cert_pem)
+    assert not await connects(secured.client("om", tls=secured.tls(ca_file=other)))
+
+
+def _client_cert(tmp_path: Path, issued: certs.Issued, name: str) -> tuple[Path, Path]:
+    cert, key = tmp_path / f"{name}.crt", tmp_path / f"{name}.key"
+    cert.write_bytes(issued.cert_pem)
+    key.write_bytes(issued.key_pem)
+    return cert, key
+
+
+def _chain_ca(setup: Setup) -> certs.Issued:
+    return certs.Issued((setup.layout.ca / "ca.crt").read_bytes(),
+                        (setup.layout.ca / "ca.key").read_bytes())
+
+
+@pytest.mark.parametrize("kind", ["expired", "self-signed"])
+async def test_a_bad_client_certificate_is_refused(
+    secured: SecuredBroker, tmp_path: Path, kind: str
+) -> None:
+    """An expired certificate from the chain's CA, or one signed by itself, fails the
+    handshake, even with the right password beside it."""
+    if kind == "expired":
+        issued = certs.make_client(_chain_ca(secured.setup), "om", days=1,
+                                   not_before=dt.datetime.now(dt.UTC) - dt.timedelta(days=3))
+    else:
+        issued = certs.make_client(certs.make_ca("om"), "om")
+    assert not await connects(secured.certificate_client("om", *_client_cert(tmp_path, issued,
+                                                                             kind)))
+    good = certs.make_client(_chain_ca(secured.setup), "om")
+    assert await connects(secured.certificate_client("om", *_client_cert(tmp_path, good, "ok")))
+
+
+async def test_the_provisioned_certificate_is_its_users_identity(
+    mosquitto_secured: SecuredBroker,
+) -> None:
+    """On Mosquitto's certificate listener om's certificate, with no password, writes om's
+    topics and not justid's: the ACL applies to the certificate's common name."""
+    folder = mosquitto_secured.setup.folder("om")
+    seen: list[str] = []
+    async with (mosquitto_secured.client("recorder") as recorder,
+                mosquitto_secured.certificate_client(
+                    "om", folder / "client.crt", folder / "client.key") as om):
+        await recorder.subscribe("keten/v1/#", qos=1)
+        await om.publish("keten/v1/justid/status", b"forged", qos=1)
+        await om.publish("keten/v1/om/status", b"own", qos=1)
+        async with asyncio.timeout(5):
+            async for message in recorder.messages:
+                seen.append(message.topic.value)
+                if message.topic.value == "keten/v1/om/status":
+                    break
+    assert seen == ["keten/v1/om/status"]
+
+
+async def test_a_last_will_on_another_organisations_topic_never_arrives(
+    secured: SecuredBroker,
+) -> None:
+    """om connects with a Will on justid's status and vanishes: nobody ever gets that Will
+    (amqtt refuses the connection, Mosquitto drops the Will); om's own Will does arrive."""
+    password = secured.setup.password("om")
+    seen: list[str] = []
+    async with secured.client("recorder") as recorder:
+        await recorder.subscribe("keten/v1/#", qos=1)
+        for number, topic in enumerate(("keten/v1/justid/status", "keten/v1/om/status")):
+            packet = connect_packet(f"will-{number}", "om", password, topic, b"lost")
+            await connect_and_vanish("127.0.0.1", secured.address.port, secured.tls(), packet)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(5):
+                async for message in recorder.messages:
+                    seen.append(message.topic.value)
+                    if message.topic.value == "keten/v1/om/status":
+                        await asyncio.sleep(GRACE)
+                        break
+    assert seen == ["keten/v1/om/status"]
+
+
+def _tls_handshake(port: int, ca_file: Path, maximum: ssl.TLSVersion) -> str:
+    """The negotiated version, or the error; the client allows anything up to `maximum`."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context.minimum_version = ssl.TLSVersion.TLSv1
+        context.maximum_version = maximum
+    context.set_ciphers("DEFAULT:@SECLEVEL=0")  # else OpenSSL 3 will not offer TLS 1.1 at all
+    context.load_verify_locations(ca_file)
+    try:
+        with (socket.create_connection(("127.0.0.1", port), timeout=5) as raw,
+              context.wrap_socket(raw, server_hostname="127.0.0.1") as tls):
+            return str(tls.version())
+    except (ssl.SSLError, OSError) as error:
+        return f"refused: {error}"
+
+
+async def _lenient_server(setup: Setup) -> asyncio.Server:
+    """A TLS server that accepts TLS 1.0 and up: proof that the client really offers 1.1."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context.minimum_version = ssl.TLSVersion.TLSv1
+    context.set_ciphers("DEFAULT:@SECLEVEL=0")
+    context.load_cert_chain(setup.layout.broker / "server.crt", setup.layout.broker / "server.key")
+
+    async def close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.close()
+
+    return await asyncio.start_server(close, "127.0.0.1", free_port(), ssl=context)
+
+
+async def test_tls_below_1_2_is_refused(secured: SecuredBroker) -> None:
+    """A TLS 1.1 client is turned away; the same client allowed TLS 1.2 gets in."""
+    lenient = await _lenient_server(secured.setup)
+    try:
+        port = lenient.sockets[0].getsockname()[1]
+        control = await asyncio.to_thread(
+            _tls_handshake, port, secured.setup.ca_file, ssl.TLSVersion.TLSv1_1
+        )
+    finally:
+        lenient.close()
+    if control != "TLSv1.1":
+        pytest.skip(f"this OpenSSL cannot speak TLS 1.1 at all ({control})")
+    old = await asyncio.to_thread(
+        _tls_handshake, secured.address.port, secured.setup.ca_file, ssl.TLSVersion.TLSv1_1
+    )
+    assert old.startswith("refused"), old
+    current = await asyncio.to_thread(
+        _tls_handshake, secured.address.port, secured.setup.ca_file, ssl.TLSVersion.TLSv1_2
+    )
+    assert current == "TLSv1.2"
