@@ -113,6 +113,15 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--broker", required=True, help="mqtt://[user:pass@]host[:port]")
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.add_argument("--wait", type=_positive, default=3.0, help="seconds to listen")
+
+    report = commands.add_parser("report", help="after-action report of a recording")
+    report.add_argument("recording", type=Path, help="a recording (record, tui or demo)")
+    report.add_argument("--format", choices=("md", "html"), default="md",
+                        help="md (default) or html (with charts: needs ketenwacht[report])")
+    report.add_argument("--out", help="where to write it (default: beside the recording, "
+                        "REC.md or REC.html; '-': standard output)")
+    report.add_argument("--root", dest="report_root",
+                        help="topic root (default: the most common root in the recording)")
     return parser
 
 
@@ -132,6 +141,13 @@ def run(args: argparse.Namespace) -> int:
         asyncio.run(run_recorder(BrokerAddress.parse(args.broker), topics, out,
                                  keep_days=args.keep_days))
         return 0
+    if args.command == "report":
+        from ketenwacht.report.command import run_report
+
+        return run_report(
+            args.recording, fmt=args.format, out=args.out, topology=load_topology(args.topology),
+            root=args.report_root or (args.root if args.root != DEFAULT_ROOT else None),
+        )
     if args.command == "status":
         from ketenwacht.status import as_json, as_text, snapshot
 
