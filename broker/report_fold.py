@@ -4,7 +4,9 @@ Like `history.load_history`, every row goes through the monitor's own `deliver` 
 fresh engine, so the report judges exactly as the crisis-room screen did. Unlike it:
 
 - the engine is evaluated far more often (every EVALUATE_EVERY seconds of recorded time,
-  and before and after every message that can change a state), so a short outage shows;
+  and before and after every message that can change a state: a status, a channel going
+  up or down, an operator action, the first heartbeat after a silence), so a short outage
+  shows and every change is dated to the message that made it;
 - the recorder's own outages are found and shown as the monitor being disconnected (after
   one, a fresh subscription brings a burst of retained messages), instead of every
   organisation going STALE while nobody was listening;
@@ -21,13 +23,13 @@ from broker.monitor import deliver
 from broker.recording_reader import RecordingReader, Row, Summary
 from broker.topics import Topics
 from chain.crisislog import CrisisLog
-from chain.engine import ChainEngine
+from chain.engine import STALE_AFTER_INTERVALS, ChainEngine
 from chain.errors import ConfigError
 from chain.ops import ManualReport, Op
 from chain.report import AfterActionReport, RecordingFacts, ReportBuilder
 from chain.topology import Topology
 from chain.views import ChainView
-from chain.wire import BacklogGauge, ChannelReading, Message, Status
+from chain.wire import BacklogGauge, ChannelReading, Heartbeat, Message, Status
 
 EVALUATE_EVERY: Final = 10.0
 """Seconds of recorded time between evaluations. A state that comes and goes within this
@@ -77,6 +79,8 @@ class _Fold:
         self._started = False
         """Evaluating: the retained messages of the first subscription are in."""
         self._evaluated = start
+        self._alive: dict[str, float] = {}
+        """When each organisation's last live heartbeat arrived."""
         self._first: ChainView | None = None
         self._last: ChainView | None = None
 
@@ -137,6 +141,11 @@ class _Fold:
     def message_received(self, message: Message, *, received_at: float, retained: bool) -> None:
         changes = isinstance(message, Status)
         match message:
+            case Heartbeat(org=org, interval=interval) if not (message.hist or retained):
+                # After a silence long enough to have made it STALE, this one revives it.
+                previous = self._alive.get(org, received_at)
+                self._alive[org] = received_at
+                changes = received_at - previous > STALE_AFTER_INTERVALS * interval
             case ChannelReading(org=org, channel=channel, up=up, detail=detail) if not message.hist:
                 changes = self.builder.channel(org, channel, up, detail, received_at)
             case BacklogGauge(org=org, process=process, items=items):

@@ -6,6 +6,7 @@ From 17 July 2025 09:00 UTC (11:00 in Amsterdam), with heartbeats every minute:
 - om's agent dies at 1:00 (its Will: OFFLINE, lost) and restarts at 2:00 (a new session),
   then delivers the backlog readings it buffered meanwhile (`hist`);
 - om's backlog jds_pending grows from 100 to 900 until 2:00, then drains to 50 at 4:00;
+  cjib's execution_orders rises from 310 to 380, read every half hour;
 - justid's heartbeats stop from 1:30 to 1:40 (STALE from 1:33);
 - an operator annotates at 1:05 (with hostile text), acknowledges om at 1:10, isolates
   cjib from 2:30 to 3:00, and reports cjib's phone working at 2:50;
@@ -110,6 +111,9 @@ def exercise() -> list[Recorded]:
             ex.email(at, not 30 < minute < 50)  # the probe runs every minute
         if minute % 5 == 0 and om_alive:
             ex.backlog(at, jds_pending(minute))
+        if minute % 30 == 0:
+            ex.send(at, BacklogGauge(org="cjib", session=1, seq=ex.seq("cjib"), ts=ts(at),
+                                     process="execution_orders", items=300 + minute // 3))
     return ex.rows
 
 
