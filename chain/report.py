@@ -20,6 +20,11 @@ from chain.views import ChainView, LinkState
 
 MAX_CHANNEL_CHANGES: Final = 200_000
 """Channel changes kept for the timelines; a channel flapping for weeks is cut off here."""
+FLAP_EPISODE: Final = 300.0
+FLAP_CHANGES: Final = 4
+"""A timeline shows this many changes or more back and forth between two states, each
+lasting under FLAP_EPISODE seconds, as one row: the room needs "flapping from 11:01 to
+11:15", not thirty rows of it. The crisis log keeps every one."""
 
 
 class RecordingFacts(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,7 +71,7 @@ class LogLine(msgspec.Struct, frozen=True, kw_only=True):
 
 class TimelineRow(msgspec.Struct, frozen=True, kw_only=True):
     at: float
-    kind: Literal["start", "state", "channel"]
+    kind: Literal["start", "state", "flapping", "channel"]
     text: str
     """A state and its cause ("offline: lost"), or a channel ("email down: no banner")."""
     state: str = ""
@@ -75,6 +80,10 @@ class TimelineRow(msgspec.Struct, frozen=True, kw_only=True):
     """Seconds until the next change (None for a channel coming back up)."""
     to_end: bool = False
     """It still held when the recording ended."""
+    between: tuple[str, str] = ("", "")
+    """Flapping: the two states it went back and forth between."""
+    changes: int = 0
+    """Flapping: how many changes the row stands for."""
 
 
 class OrgTimeline(msgspec.Struct, frozen=True, kw_only=True):
@@ -182,6 +191,7 @@ class ReportBuilder:
             for row in rows:
                 if row.state != "online" and row.lasted is not None:
                     time_in[row.state] = time_in.get(row.state, 0.0) + row.lasted
+            rows = _without_flapping(rows)
             rows += _channel_rows(changes.get(end.id, []), facts.first_at, facts.last_at)
             rows.sort(key=lambda row: (row.at, row.kind != "start"))
             yield OrgTimeline(
@@ -247,6 +257,33 @@ def _state_rows(state: str, cause: str, entries: Sequence[LogEntry], start: floa
             to_end=index + 1 == len(opened),
         ))
     return rows
+
+
+def _without_flapping(rows: list[TimelineRow]) -> list[TimelineRow]:
+    kept: list[TimelineRow] = []
+    run: list[TimelineRow] = []
+
+    def close() -> None:
+        if len(run) >= FLAP_CHANGES:
+            kept.append(TimelineRow(
+                at=run[0].at, kind="flapping", text="", between=(run[0].state, run[1].state),
+                changes=len(run), lasted=sum(row.lasted or 0.0 for row in run),
+            ))
+        else:
+            kept.extend(run)
+        run.clear()
+
+    for row in rows:
+        short = row.kind == "state" and not row.to_end and (row.lasted or 0.0) < FLAP_EPISODE
+        alternates = len(run) < 2 or row.state == run[-2].state
+        if not (short and alternates):
+            close()
+        if short:
+            run.append(row)
+        else:
+            kept.append(row)
+    close()
+    return kept
 
 
 def _channel_rows(changes: Sequence[ChannelChange], start: float,

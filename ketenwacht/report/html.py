@@ -14,7 +14,7 @@ from html import escape
 from importlib.resources import files
 from typing import Final
 
-from chain.report import AfterActionReport, BacklogSummary, LogLine, OrgTimeline
+from chain.report import AfterActionReport, BacklogSummary, LogLine, OrgTimeline, TimelineRow
 from ketenwacht.report import text as t
 
 Chart = Callable[[BacklogSummary], bytes]
@@ -106,12 +106,18 @@ def _timeline(timeline: OrgTimeline, with_date: bool) -> str:
     rows = (
         _cells(("time", t.moment(row.at, with_date=with_date)), ("", t.event(row)),
                ("num", t.lasted(row)),
-               row_class=row.state or ("channel-up" if row.up else "channel-down"))
+               row_class=_row_class(row))
         for row in timeline.rows
     )
     return (f'<article><h3>{escape(timeline.id)}: {escape(timeline.name)}</h3>'
             f'<p class="summary">{escape(t.standing(timeline))}</p>'
             + _table(("time", "what", "lasted"), rows, "timeline") + "</article>")
+
+
+def _row_class(row: TimelineRow) -> str:
+    if row.kind == "channel":
+        return "channel-up" if row.up else "channel-down"
+    return row.between[0] if row.kind == "flapping" else row.state
 
 
 def _backlogs(report: AfterActionReport, chart: Chart) -> Iterable[str]:

@@ -124,6 +124,9 @@ def event(row: TimelineRow) -> str:
     """A timeline row's event: `✖ OFFLINE: lost`, `✗ email down: no banner`."""
     if row.kind == "channel":
         return ("✓ " if row.up else "✗ ") + row.text
+    if row.kind == "flapping":
+        first, second = row.between
+        return f"flapping: {label(first)} ↔ {label(second)}, {row.changes} changes"
     return ("start: " if row.kind == "start" else "") + stated(row.state, row.text)
 
 

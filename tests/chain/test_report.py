@@ -99,3 +99,30 @@ def test_the_log_counts_what_its_limit_drops(topology: Topology) -> None:
         engine.apply_op(note, received_at=T0 + 60 * minute)
     assert [e.text for e in engine.log.entries] == ["note 2", "note 3", "note 4"]
     assert engine.log.dropped == 2
+
+
+def test_flapping_is_one_timeline_row_but_every_log_line(
+    topology: Topology, connected: ChainEngine
+) -> None:
+    """Ten changes between DEGRADED and ONLINE, 30 s apart: the nine short ones are one
+    "flapping" row in the timeline, the last (lasting) one its own row; the time not online
+    stays exact, and the crisis log keeps all ten."""
+    for org in topology.org_ids:
+        connected.apply(f.online(org=org, interval=60), received_at=T0)
+    first = connected.evaluate(T0)
+    entries = [
+        LogEntry(at=T0 + 600 + 30 * n, kind=EntryKind.ORG, subject="cjib",
+                 text="DEGRADED: email down" if n % 2 == 0 else "ONLINE",
+                 state="degraded" if n % 2 == 0 else "online")
+        for n in range(10)
+    ]
+    report = ReportBuilder(topology, start=T0, end=T0 + HOUR).build(
+        facts(T0 + HOUR), entries, log_dropped=0, first=first, last=first)
+    assert len(report.log) == 10
+    cjib = next(tl for tl in report.timelines if tl.id == "cjib")
+    assert [(row.kind, row.at - T0, row.changes, row.between) for row in cjib.rows] == [
+        ("start", 0, 0, ("", "")),
+        ("flapping", 600, 9, ("degraded", "online")),
+        ("state", 870, 0, ("", "")),
+    ]
+    assert cjib.time_in == (("degraded", 150.0),)
