@@ -118,9 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("recording", type=Path, help="a recording (record, tui or demo)")
     report.add_argument("--format", choices=("md", "html"), default="md",
                         help="md (default) or html (with charts: needs ketenwacht[report])")
-    report.add_argument("--out", help="where to write it (default: beside the recording, "
-                        "REC.md or REC.html; '-': standard output)")
-    report.add_argument("--root", dest="report_root",
+    report.add_argument("--out", metavar="FILE", help="where to write it (default: beside "
+                        "the recording, REC.md or REC.html; '-': standard output)")
+    report.add_argument("--root", dest="report_root", metavar="ROOT",
                         help="topic root (default: the most common root in the recording)")
     return parser
 

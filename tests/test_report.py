@@ -249,3 +249,11 @@ def test_bad_input_is_one_line_with_a_sysexits_code(
     assert message.format(**fill) in captured.err
     assert len(captured.err.strip().splitlines()) == 1, captured.err
     assert "Traceback" not in captured.err
+
+
+def test_the_global_root_option_is_honoured(
+    recording: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`ketenwacht --root R report REC` reports on R, as `report --root R` does."""
+    assert main(["--root", "keten-exercise/x/v1", "report", str(recording), "--out", "-"]) == 78
+    assert "no messages under the root 'keten-exercise/x/v1'" in capsys.readouterr().err
