@@ -15,6 +15,7 @@ from broker.connection import Backoff, make_client, run_connected
 from broker.topics import Topics
 from chain.engine import ChainEngine
 from chain.errors import BrokerUnavailable, PayloadError
+from chain.exercise import Control, ExerciseClock, ExerciseInject, decode_control
 from chain.ops import Isolation, Op, decode_op, encode_op
 from chain.wire import Message, decode
 
@@ -36,17 +37,27 @@ class MonitorSink(Protocol):
 
     def op_received(self, op: Op, *, received_at: float) -> None: ...
 
+    def control_received(self, control: Control, *, received_at: float) -> None: ...
+
 
 class EngineSink:
     """Folds what the monitor receives into a ChainEngine."""
 
-    def __init__(self, engine: ChainEngine, on_change: Callable[[], None] | None = None) -> None:
+    def __init__(self, engine: ChainEngine, on_change: Callable[[], None] | None = None,
+                 *, on_clock: Callable[[ExerciseClock], None] | None = None,
+                 dated_by_sender: bool = False) -> None:
+        """`dated_by_sender`: in an exercise, the driver's clock is the only clock there is,
+        and transit at a day a minute would turn milliseconds into minutes of skew."""
         self.engine = engine
+        self._dated_by_sender = dated_by_sender
         self.received = 0
         self._on_change = on_change or (lambda: None)
+        self._on_clock = on_clock
 
     def message_received(self, message: Message, *, received_at: float, retained: bool) -> None:
         self.received += 1
+        if self._dated_by_sender and not retained:
+            received_at = message.ts.timestamp()
         self.engine.apply(message, received_at=received_at, retained=retained)
         self._on_change()
 
@@ -56,6 +67,13 @@ class EngineSink:
 
     def op_received(self, op: Op, *, received_at: float) -> None:
         self.engine.apply_op(op, received_at=received_at)
+        self._on_change()
+
+    def control_received(self, control: Control, *, received_at: float) -> None:
+        if isinstance(control, ExerciseInject):
+            self.engine.log.record_inject(control)
+        elif self._on_clock is not None:
+            self._on_clock(control)
         self._on_change()
 
     def connection_changed(self, connected: bool, at: float) -> None:
@@ -69,9 +87,12 @@ class EngineSink:
 class Monitor:
     """Reads every message under a topic root; reconnects on its own until cancelled."""
 
-    def __init__(self, address: BrokerAddress, topics: Topics) -> None:
+    def __init__(self, address: BrokerAddress, topics: Topics,
+                 *, clock: Callable[[], float] = time.time) -> None:
+        """`clock` dates what arrives: the wall clock live, the exercise's clock in one."""
         self.address = address
         self.topics = topics
+        self._clock = clock
         self._identifier = f"ketenwacht-monitor-{uuid.uuid4().hex[:8]}"
         self._client: aiomqtt.Client | None = None
 
@@ -88,7 +109,7 @@ class Monitor:
             self._client = client
             try:
                 async for received in client.messages:
-                    now = time.time()
+                    now = self._clock()
                     topic, payload = received.topic.value, received.payload
                     problem = self.dispatch(sink, topic, payload, received.retain, now)
                     if record is not None and isinstance(payload, bytes):
@@ -122,7 +143,7 @@ class Monitor:
         now: float | None = None,
     ) -> str | None:
         return deliver(
-            self.topics, sink, topic, payload, retained, time.time() if now is None else now
+            self.topics, sink, topic, payload, retained, self._clock() if now is None else now
         )
 
 
@@ -136,6 +157,15 @@ def deliver(
         return "payload is not bytes"
     if not payload and retained:
         return None  # a retained message being cleared
+    if topics.is_control(topic):
+        try:
+            control = decode_control(payload)
+            topics.check_control(topic, control)
+        except PayloadError as error:
+            sink.message_rejected(topic, str(error), received_at=now)
+            return str(error)
+        sink.control_received(control, received_at=now)
+        return None
     if topics.is_ops(topic):
         try:
             op = decode_op(payload)

@@ -14,12 +14,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Final, NamedTuple
 
+from broker.topics import CONTROL, OPS
 from chain.errors import ConfigError
 
 COLUMNS: Final = frozenset({"received_at", "topic", "payload", "retain", "problem"})
 ORG_LEAVES: Final = frozenset({"status", "heartbeat"})
 ORG_BRANCHES: Final = frozenset({"channel", "flow", "backlog"})
-OPS: Final = "_ops"
 
 
 class Summary(NamedTuple):
@@ -43,8 +43,9 @@ def root_of(topic: str) -> str | None:
     """The root a v1 topic lives under, e.g. `keten-exercise/oefening/v1`; None if the
     topic has none of the v1 shapes."""
     levels = topic.split("/")
-    if OPS in levels[1:]:
-        return "/".join(levels[: levels.index(OPS, 1)])
+    for level in (OPS, CONTROL):
+        if level in levels[1:]:
+            return "/".join(levels[: levels.index(level, 1)])
     if len(levels) >= 3 and levels[-1] in ORG_LEAVES:
         return "/".join(levels[:-2])
     if len(levels) >= 4 and levels[-2] in ORG_BRANCHES:

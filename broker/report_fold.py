@@ -25,6 +25,7 @@ from broker.topics import Topics
 from chain.crisislog import CrisisLog
 from chain.engine import STALE_AFTER_INTERVALS, ChainEngine
 from chain.errors import ConfigError
+from chain.exercise import Control, ExerciseInject
 from chain.ops import ManualReport, Op
 from chain.report import AfterActionReport, RecordingFacts, ReportBuilder
 from chain.topology import Topology
@@ -32,8 +33,11 @@ from chain.views import ChainView
 from chain.wire import BacklogGauge, ChannelReading, Heartbeat, Message, Status
 
 EVALUATE_EVERY: Final = 10.0
-"""Seconds of recorded time between evaluations. A state that comes and goes within this
-time without a message causing it (a brief STALE) may not show; about 0.1 ms each."""
+"""Seconds of recorded time between evaluations (about 0.1 ms each). A change no message
+causes (a link's recovery) is dated to the evaluation that sees it."""
+MAX_EVALUATIONS: Final = 100_000
+"""...but no more than this many over a recording: an exercise covering weeks of scenario
+time in an hour would otherwise cost minutes of evaluations for nothing."""
 LOG_LIMIT: Final = 200_000
 TOP_REASONS: Final = 5
 
@@ -55,7 +59,7 @@ def fold_recording(path: Path, topology: Topology, *, root: str | None = None
         last_at=summary.last_at, rejected=summary.problems.total(),
         reasons=tuple(summary.problems.most_common(TOP_REASONS)),
         roots=tuple(summary.roots.most_common()), root=root, folded=fold.folded,
-        gaps=tuple(fold.gaps),
+        gaps=tuple(fold.gaps), exercise=fold.exercise,
     )
     return fold.build(facts)
 
@@ -74,6 +78,9 @@ class _Fold:
         self.engine = ChainEngine(topology, log=CrisisLog(limit=LOG_LIMIT))
         self.builder = ReportBuilder(topology, start=start, end=end)
         self.topics = topics
+        self.every = max(EVALUATE_EVERY, (end - start) / MAX_EVALUATIONS)
+        self.exercise = ""
+        """The exercise's name and title, from its clock, when the recording is of one."""
         self.folded = 0
         self.gaps: list[tuple[float, float]] = []
         self._started = False
@@ -96,7 +103,7 @@ class _Fold:
                 self._resubscribed(previous.received_at, row.received_at)
             if not self._started and not row.retain:
                 self._start(previous.received_at if previous else row.received_at)
-            elif self._started and row.received_at - self._evaluated >= EVALUATE_EVERY:
+            elif self._started and row.received_at - self._evaluated >= self.every:
                 self._evaluate(row.received_at)
             deliver(self.topics, self, row.topic, row.payload, row.retain, row.received_at)
             self.folded += 1
@@ -139,6 +146,10 @@ class _Fold:
     # ------------------------------------------------------------- MonitorSink
 
     def message_received(self, message: Message, *, received_at: float, retained: bool) -> None:
+        if self.topics.is_exercise and not retained:
+            # As the leader's screen does: on an exercise's fast clock, transit would turn
+            # milliseconds into minutes; the scripted chain's own clock is the exercise's.
+            received_at = message.ts.timestamp()
         changes = isinstance(message, Status)
         match message:
             case Heartbeat(org=org, interval=interval) if not (message.hist or retained):
@@ -169,6 +180,12 @@ class _Fold:
             self.builder.channel(op.org, op.channel, op.up,
                                  f"reported by {op.author}: {op.text}", received_at)
         self._evaluate_change(received_at)
+
+    def control_received(self, control: Control, *, received_at: float) -> None:
+        if isinstance(control, ExerciseInject):
+            self.engine.log.record_inject(control)
+        else:
+            self.exercise = control.name + (f": {control.title}" if control.title else "")
 
     def message_rejected(self, topic: str, reason: str, *, received_at: float) -> None:
         self.engine.reject()

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from chain.errors import PayloadError, UsageError
+from chain.exercise import Control, ExerciseClock
 from chain.ops import Isolation, Op
 from chain.wire import (
     BacklogGauge,
@@ -18,6 +19,8 @@ from chain.wire import (
 
 DEFAULT_ROOT: Final = "keten/v1"
 OPS: Final = "_ops"
+CONTROL: Final = "_exercise"
+EXERCISE_PREFIX: Final = "keten-exercise/"
 MAX_TOPIC_LENGTH: Final = 512
 
 
@@ -77,6 +80,26 @@ class Topics:
     @property
     def everything(self) -> str:
         return f"{self.root}/#"
+
+    @property
+    def is_exercise(self) -> bool:
+        return self.root.startswith(EXERCISE_PREFIX)
+
+    def clock(self) -> str:
+        return f"{self.root}/{CONTROL}/clock"
+
+    def inject(self, inject_id: str) -> str:
+        return f"{self.root}/{CONTROL}/inject/{inject_id}"
+
+    def is_control(self, topic: str) -> bool:
+        """Exercise clock and injects; a live root has none, whatever is published there."""
+        return self.is_exercise and topic.startswith(f"{self.root}/{CONTROL}/")
+
+    def check_control(self, topic: str, control: Control) -> None:
+        expected = self.clock() if isinstance(control, ExerciseClock) else self.inject(
+            control.id)
+        if topic != expected:
+            raise PayloadError(f"topic {topic!r}: this exercise message belongs on {expected!r}")
 
     def is_ops(self, topic: str) -> bool:
         return topic.startswith(f"{self.root}/{OPS}/")

@@ -9,6 +9,7 @@ from typing import Final
 
 import msgspec
 
+from chain.exercise import ExerciseInject
 from chain.ops import Acknowledgement, Annotation, Isolation, ManualReport, Op
 from chain.views import ChainView
 
@@ -24,6 +25,7 @@ class EntryKind(enum.StrEnum):
     REPORT = "report"
     ISOLATION = "isolation"
     MONITOR = "monitor"
+    INJECT = "inject"
 
 
 class LogEntry(msgspec.Struct, frozen=True, kw_only=True, order=True):
@@ -73,7 +75,12 @@ class CrisisLog:
         for kind, subject, state, since, cause in subjects:
             if self._last.get((kind, subject)) == state:
                 continue
-            first = (kind, subject) not in self._last
+            # Until a subject's first news, coming out of "unknown" is where it starts, not a
+            # change: so a screen that looked before the first message logs what one that
+            # looked after it logs.
+            first = (kind, subject) not in self._logged_at and (
+                self._last.get((kind, subject), "unknown") == "unknown"
+            )
             self._last[(kind, subject)] = state
             if first and state in ("unknown", "ok", "flowing", "online"):
                 continue  # the starting point is not news
@@ -108,6 +115,16 @@ class CrisisLog:
                 entry = LogEntry(at=received_at, kind=EntryKind.ISOLATION, subject=op.org,
                                  text=what + (f": {op.reason}" if op.reason else ""),
                                  author=op.author)
+        self._add(entry)
+        return entry
+
+    def record_inject(self, inject: ExerciseInject) -> LogEntry | None:
+        """An exercise inject, dated at its moment in the scenario; each one once."""
+        if f"inject:{inject.id}" in self._seen_ops:
+            return None
+        self._seen_ops.add(f"inject:{inject.id}")
+        entry = LogEntry(at=inject.at.timestamp(), kind=EntryKind.INJECT, subject="",
+                         text=inject.text, author="exercise")
         self._add(entry)
         return entry
 

@@ -46,6 +46,11 @@ class ChainEngine:
     def topology(self) -> Topology:
         return self._topology
 
+    def take_state_of(self, other: ChainEngine) -> None:
+        """Become `other` (a checkpoint being restored) while staying this object, which
+        screens and sinks keep hold of."""
+        self.__dict__.update(vars(other))
+
     # ------------------------------------------------------------------ inputs
 
     def monitor_connected(self, at: float) -> None:

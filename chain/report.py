@@ -47,6 +47,8 @@ class RecordingFacts(msgspec.Struct, frozen=True, kw_only=True):
     gaps: tuple[tuple[float, float], ...] = ()
     """Spans in which the recorder had lost the broker: nothing arrived, then a fresh
     subscription brought the retained messages again."""
+    exercise: str = ""
+    """The exercise's name and title when the recording is of one."""
 
 
 class ChannelChange(msgspec.Struct, frozen=True, kw_only=True):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,6 +37,32 @@ def _port(text: str) -> int:
     return int(text)
 
 
+def _speed(text: str) -> float | None:
+    if text == "max":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a speed or 'max', got {text!r}") from None
+    if not 0 < value <= 10_000_000:
+        raise argparse.ArgumentTypeError(f"expected a speed above 0, or 'max', got {text}")
+    return value
+
+
+def _speed_number(text: str) -> float:
+    value = _speed(text)
+    if value is None or value > 86_400:
+        raise argparse.ArgumentTypeError(f"expected a scale above 0 and at most 86400, got {text}")
+    return value
+
+
+def _exercise_name(text: str) -> str:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", text):
+        raise argparse.ArgumentTypeError(
+            f"expected an exercise name (lower case, digits, - and _), got {text!r}")
+    return text
+
+
 def _hours(text: str) -> float:
     try:
         value = float(text)
@@ -60,7 +87,8 @@ def _history_options(parser: argparse.ArgumentParser, default_name: str) -> None
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ketenwacht", description=__doc__)
     parser.add_argument("--topology", type=Path, help="chain topology (default: seeds/chain.toml)")
-    parser.add_argument("--root", default=DEFAULT_ROOT, help=f"topic root (default {DEFAULT_ROOT})")
+    parser.add_argument("--root", help=f"topic root (default {DEFAULT_ROOT}; "
+                                         "replay and report: the recording's own)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser("demo", help="embedded broker, simulated chain and the live TUI")
@@ -101,7 +129,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     tui = commands.add_parser("tui", help="the live TUI against an existing broker")
     tui.add_argument("--broker", required=True, help="mqtt://[user:pass@]host[:port]")
+    tui.add_argument("--exercise", metavar="NAME", type=_exercise_name,
+                     help="follow exercise NAME (its root only, on its clock) instead of the "
+                          "live chain")
     _history_options(tui, "history.sqlite")
+
+    exercise = commands.add_parser(
+        "exercise", help="run a scenario under its exercise root, with the leader's screen")
+    exercise.add_argument("scenario", type=Path, help="e.g. seeds/scenarios/om-offline-2025.toml")
+    exercise.add_argument("--broker", help="publish on this broker (default: an embedded one)")
+    exercise.add_argument("--scale", type=_speed_number, default=None,
+                          help="exercise seconds per second (default: the scenario's, "
+                               "1440 is a day a minute; at most 86400)")
+    exercise.add_argument("--headless", action="store_true",
+                          help="no screen: players follow with `tui --exercise NAME`")
+    exercise.add_argument("--record", type=Path,
+                          help="recording of the exercise (default: the state directory's "
+                               "exercise-NAME.sqlite)")
 
     record = commands.add_parser("record", help="record every message under the root to SQLite")
     record.add_argument("--broker", required=True, help="mqtt://[user:pass@]host[:port]")
@@ -109,13 +153,22 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the recording (default: the state directory's recording.sqlite)")
     record.add_argument("--keep-days", type=_positive, help="prune what is older (default: keep)")
 
+    replay = commands.add_parser(
+        "replay", help="play a recording on the screen, on its own clock (space, + -, s)")
+    replay.add_argument("recording", type=Path, help="a recording (ketenwacht record, demo, tui)")
+    replay.add_argument("--speed", type=_speed, default=60.0,
+                        help="recorded seconds per second, or 'max' (default 60)")
+    replay.add_argument("--index", action="store_true",
+                        help="only make the checkpoints that let a replay seek at once")
+    replay.add_argument("--quiet", action="store_true", help="with --index: no progress")
+
     status = commands.add_parser("status", help="one-shot snapshot of chain state")
     status.add_argument("--broker", required=True, help="mqtt://[user:pass@]host[:port]")
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.add_argument("--wait", type=_positive, default=3.0, help="seconds to listen")
 
     report = commands.add_parser("report", help="after-action report of a recording")
-    report.add_argument("recording", type=Path, help="a recording (record, tui or demo)")
+    report.add_argument("recording", type=Path, help="a recording (record, tui, demo, exercise)")
     report.add_argument("--format", choices=("md", "html"), default="md",
                         help="md (default) or html (with charts: needs ketenwacht[report])")
     report.add_argument("--out", metavar="FILE", help="where to write it (default: beside "
@@ -128,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     # Each command imports only what it needs: `--help` stays fast, and an agent daemon
     # never loads the UI or the embedded broker.
-    topics = Topics(args.root)
+    topics = Topics(args.root or DEFAULT_ROOT)
     if args.command == "agent":
         return _agent(args, topics)
     if args.command == "record":
@@ -146,7 +199,7 @@ def run(args: argparse.Namespace) -> int:
 
         return run_report(
             args.recording, fmt=args.format, out=args.out, topology=load_topology(args.topology),
-            root=args.report_root or (args.root if args.root != DEFAULT_ROOT else None),
+            root=args.report_root or args.root,
         )
     if args.command == "status":
         from ketenwacht.status import as_json, as_text, snapshot
@@ -158,6 +211,30 @@ def run(args: argparse.Namespace) -> int:
             )
         )
         print(as_json(view) if args.json else as_text(view))
+        return 0
+    if args.command == "exercise" or (args.command == "tui" and args.exercise):
+        from ketenwacht import exercise
+
+        topology = load_topology(args.topology)
+        if args.command == "tui":
+            asyncio.run(exercise.follow(topology, args.exercise, BrokerAddress.parse(args.broker)))
+            return 0
+        scenario = exercise.load_scenario(args.scenario, topology)
+        asyncio.run(exercise.lead(
+            topology, scenario,
+            broker=BrokerAddress.parse(args.broker) if args.broker else None,
+            scale=args.scale or scenario.scenario.scale, headless=args.headless,
+            record=args.record,
+        ))
+        return 0
+    if args.command == "replay":
+        from ketenwacht import replay
+
+        if args.index:
+            return replay.index(load_topology(args.topology), args.recording, args.root,
+                                quiet=args.quiet)
+        asyncio.run(replay.on_screen(load_topology(args.topology), args.recording, args.root,
+                                     args.speed))
         return 0
     from agents.session import default_state_dir
     from ketenwacht import commands

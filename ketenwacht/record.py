@@ -11,6 +11,7 @@ from broker.address import BrokerAddress
 from broker.monitor import Monitor
 from broker.recorder import Recorder
 from broker.topics import Topics
+from chain.exercise import Control
 from chain.ops import Op
 from chain.wire import Message
 from ketenwacht.setup import cancel_on_signals
@@ -27,6 +28,9 @@ class _Counts:
         self.accepted += 1
 
     def op_received(self, op: Op, *, received_at: float) -> None:
+        self.accepted += 1
+
+    def control_received(self, control: Control, *, received_at: float) -> None:
         self.accepted += 1
 
     def message_rejected(self, topic: str, reason: str, *, received_at: float) -> None:

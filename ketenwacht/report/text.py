@@ -107,6 +107,8 @@ def about(line: LogLine) -> str:
         return f"process{'es' if len(line.subjects) > 1 else ''} {subjects}"
     if line.kind is EntryKind.MONITOR:
         return "recorder"
+    if line.kind is EntryKind.INJECT:
+        return "exercise"
     return subjects
 
 
@@ -117,6 +119,8 @@ def what(line: LogLine) -> str:
         return f"note: {line.text}"
     if line.kind is EntryKind.REPORT:
         return f"report: {line.text}"
+    if line.kind is EntryKind.INJECT:
+        return f"inject: {line.text}"
     return line.text
 
 
@@ -177,6 +181,7 @@ def header(report: AfterActionReport) -> list[tuple[str, str]]:
                    "there, never as STALE or OFFLINE")
     rows = [
         ("recording", facts.source),
+        *([("exercise", facts.exercise)] if facts.exercise else []),
         ("from", full(facts.first_at)),
         ("to", full(facts.last_at)),
         ("span", duration(facts.last_at - facts.first_at)),

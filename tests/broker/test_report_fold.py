@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from broker.recorder import Recorder
@@ -15,6 +17,7 @@ from broker.report_fold import fold_recording
 from broker.topics import Topics, exercise_root
 from chain.crisislog import EntryKind
 from chain.errors import ConfigError
+from chain.exercise import ExerciseClock, ExerciseInject, encode_control
 from chain.report import AfterActionReport
 from chain.wire import encode
 from ketenwacht.setup import load_topology
@@ -119,6 +122,7 @@ def test_header_facts(report: AfterActionReport) -> None:
         ("keten/v1/om/heartbeat", "keten/v1"),
         ("keten-exercise/oefening/v1/om/channel/email", "keten-exercise/oefening/v1"),
         ("keten/v1/_ops/annotation/a1", "keten/v1"),
+        ("keten-exercise/oefening/v1/_exercise/clock", "keten-exercise/oefening/v1"),
         ("keten/v1/om/flow/om-justid", "keten/v1"),
         ("something/else", None),
     ],
@@ -129,23 +133,41 @@ def test_the_root_of_a_topic(topic: str, root: str | None) -> None:
 
 
 async def test_an_exercise_root_is_found_and_can_be_overridden(tmp_path: Path) -> None:
-    """Mostly exercise traffic with a little live traffic: the exercise is reported unless
-    --root says otherwise; a root with no messages is an error naming what was found."""
+    """Mostly exercise traffic with a little live traffic: the exercise is reported (its name,
+    its injects, its messages dated by the exercise's own clock, as on the leader's screen)
+    unless --root says otherwise; a root with no messages is an error naming what was found."""
     path = tmp_path / "mixed.sqlite"
     exercise = Topics(exercise_root("oefening"))
+    clock = ExerciseClock(name="oefening", title="OM offline", at=f.TS, speed=1440.0,
+                          day_zero=f.TS)
+    inject = ExerciseInject(id="i1", at=f.TS + timedelta(minutes=2), text="NCSC advisory")
+    stopped = f.offline(seq=5, cause="stopped")
     async with Recorder(path) as recorder:
-        recorder.record(T0, exercise.status("om"), encode(f.online()), 1, True)
+        recorder.record(T0, exercise.clock(), encode_control(clock), 1, True)
+        recorder.record(T0, exercise.status("om"), encode(f.online(interval=60)), 1, True)
         for minute in range(1, 4):
-            recorder.record(T0 + 60 * minute, exercise.heartbeat("om"),
-                            encode(f.heartbeat(seq=minute + 1)), 0, False)
+            beat = msgspec.structs.replace(f.heartbeat(seq=minute + 1, interval=60),
+                                           ts=f.TS + timedelta(minutes=minute))
+            recorder.record(T0 + 60 * minute + 20, exercise.heartbeat("om"), encode(beat), 0,
+                            False)
+        recorder.record(T0 + 150, exercise.inject("i1"), encode_control(inject), 1, False)
+        # stamped 09:03:20 by the scripted chain, arriving (on a day-a-minute clock) 40 s later
+        stopped = msgspec.structs.replace(stopped, ts=f.TS + timedelta(seconds=200))
+        recorder.record(T0 + 240, exercise.status("om"), encode(stopped), 1, False)
         recorder.record(T0 + 30, Topics().status("cjib"), encode(f.online(org="cjib")), 1, True)
     found = fold_recording(path, TOPOLOGY)
-    assert found.facts.root == "keten-exercise/oefening/v1" and found.facts.folded == 4
-    assert dict(found.facts.roots) == {"keten-exercise/oefening/v1": 4, "keten/v1": 1}
+    assert found.facts.root == "keten-exercise/oefening/v1" and found.facts.folded == 7
+    assert found.facts.exercise == "oefening: OM offline"
+    assert dict(found.facts.roots) == {"keten-exercise/oefening/v1": 7, "keten/v1": 1}
+    assert [(line.kind, line.at - T0, line.text) for line in found.log
+            if line.kind in (EntryKind.ORG, EntryKind.INJECT)] == [
+        (EntryKind.INJECT, 120, "NCSC advisory"),
+        (EntryKind.ORG, 200, "OFFLINE: stopped"),
+    ]
     live = fold_recording(path, TOPOLOGY, root="keten/v1")
     assert live.facts.folded == 1
     with pytest.raises(ConfigError, match="no messages under the root 'keten-exercise/x/v1'; "
-                                          "found keten-exercise/oefening/v1 \\(4\\)"):
+                                          "found keten-exercise/oefening/v1 \\(7\\)"):
         fold_recording(path, TOPOLOGY, root="keten-exercise/x/v1")
 
 

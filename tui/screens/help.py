@@ -23,6 +23,10 @@ KEYS = """\
   a  annotate the log                  r  manual report ("called CJIB: phones work")
   i  declare ISOLATED / lift it        c  acknowledge the alarm of an organisation
 
+[b]Replay and exercise[/b] (the banner says which)
+  space  pause / resume                + -  faster / slower (beyond the fastest: flat out)
+  s  seek: 14:00, 2025-07-20 14:00, +2h, day 3      [ ]  one hour back / on   { }  a day
+
   q  quit                              ?  this help
 """
 

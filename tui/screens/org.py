@@ -65,8 +65,8 @@ class OrgScreen(Screen[None]):
 
     def show(self, view: ChainView, entries: list[LogEntry], needs: dict[str, list[str]]) -> None:
         org = next((o for o in view.orgs if o.id == self.org_id), None)
-        if org is None:
-            return
+        if org is None or not self.query("#org-figures"):
+            return  # unknown, or pushed but not composed yet: the next redraw fills it
         self.sub_title = f"{org.id} · {org.name}"
         self.query_one("#org-figures", Static).update(describe(org, view.at))
         self.query_one("#org-channels", Static).update(channel_lines(org))

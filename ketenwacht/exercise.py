@@ -1,0 +1,88 @@
+"""`ketenwacht exercise` (the leader) and `ketenwacht tui --exercise` (the players)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+
+from agents.exercise import Exercise
+from agents.scripted import ScriptedChain
+from agents.session import default_state_dir
+from broker.address import BrokerAddress
+from broker.embedded import EmbeddedBroker
+from broker.following import ExerciseFollower, FollowingSink
+from broker.monitor import EngineSink, Monitor, MonitorSink
+from broker.recorder import Recorder
+from broker.topics import Topics, exercise_root
+from chain.engine import ChainEngine
+from chain.errors import ConfigError
+from chain.scenario import Scenario, parse_scenario
+from chain.topology import Topology
+from ketenwacht.setup import cancel_on_signals, configure_logging
+
+
+def load_scenario(path: Path, topology: Topology) -> Scenario:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read the scenario: {error}") from None
+    return parse_scenario(text, topology, origin=str(path))
+
+
+async def lead(topology: Topology, scenario: Scenario, *, broker: BrokerAddress | None,
+               scale: float, headless: bool, record: Path | None) -> None:
+    """Run the scenario under its exercise root, on the embedded broker unless one is given;
+    the leader's screen steers it and records everything it shows."""
+    from tui.playback import PlaybackApp
+
+    name = scenario.scenario.name
+    topics = Topics(exercise_root(name))
+    log_file = None if headless else default_state_dir() / "exercise.log"
+    configure_logging(verbose=False, file=log_file)
+    async with contextlib.AsyncExitStack() as stack:
+        if broker is None:
+            broker = (await stack.enter_async_context(EmbeddedBroker())).address
+        exercise = Exercise(ScriptedChain(topology, scenario), broker, topics, scale=scale)
+        driving = asyncio.create_task(exercise.run(), name="exercise")
+        try:
+            if headless:
+                print(f"exercise {name} under {topics.root} on {broker.url}; players run "
+                      f"`ketenwacht tui --exercise {name} --broker URL` (Ctrl-C stops it)",
+                      flush=True)
+                cancel_on_signals(driving)
+                with contextlib.suppress(asyncio.CancelledError):
+                    await driving
+                return
+            recorder = await stack.enter_async_context(
+                Recorder(record or default_state_dir() / f"exercise-{name}.sqlite"))
+            engine = ChainEngine(topology)
+            monitor = Monitor(broker, topics, clock=exercise.now)
+
+            async def feed(_: MonitorSink) -> None:
+                sink = EngineSink(engine, dated_by_sender=True)
+                await monitor.run(sink, record=recorder.record)
+
+            app = PlaybackApp(engine, feed, control=exercise, broker_url=broker.url,
+                              publish=monitor.publish_op)
+            await app.run_async()
+        finally:
+            driving.cancel()
+            await asyncio.gather(driving, return_exceptions=True)
+
+
+async def follow(topology: Topology, name: str, broker: BrokerAddress) -> None:
+    """A player's screen: the exercise's root only, on the exercise's clock."""
+    from tui.playback import PlaybackApp
+
+    topics = Topics(exercise_root(name))
+    follower = ExerciseFollower(name)
+    engine = ChainEngine(topology)
+    monitor = Monitor(broker, topics, clock=follower.now)
+
+    async def feed(_: MonitorSink) -> None:
+        await monitor.run(FollowingSink(engine, follower))
+
+    app = PlaybackApp(engine, feed, control=follower, broker_url=broker.url,
+                      publish=monitor.publish_op)
+    await app.run_async()

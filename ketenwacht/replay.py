@@ -1,0 +1,66 @@
+"""`ketenwacht replay`: a recording on the screen (virtual clock, keys), or indexed for seeking."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from pathlib import Path
+
+from broker.checkpoints import CheckpointStore
+from broker.indexer import build_index, index_needed
+from broker.player import Player
+from broker.recording import Recording
+from broker.replay import Replay
+from broker.topics import Topics
+from chain.engine import ChainEngine
+from chain.topology import Topology
+
+
+def index(topology: Topology, path: Path, root: str | None, *, quiet: bool) -> int:
+    with Recording(path) as recording:
+        topics = Topics(root or recording.topic_root())
+
+        def progress(done: float, played: int) -> None:
+            print(f"\rindexing {path.name}: {done:6.1%}  ({played:,} messages)", end="",
+                  file=sys.stderr, flush=True)
+
+        played = build_index(recording, topology, topics, None if quiet else progress)
+    if not quiet:
+        print(f"\nindexed {path.name}: {played:,} messages played; seeking is instant now",
+              file=sys.stderr)
+    return 0
+
+
+async def on_screen(topology: Topology, path: Path, root: str | None,
+                    speed: float | None) -> None:
+    """The recording in the TUI. While checkpoints are missing, an indexer process makes them
+    (one writer), and seeks use what it has made so far."""
+    from tui.playback import PlaybackApp
+
+    with Recording(path) as recording:
+        topics = Topics(root or recording.topic_root())
+        store = CheckpointStore(path, recording.identity)
+        indexer = None
+        if index_needed(recording, store):
+            indexer = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "ketenwacht", "replay", str(path), "--index", "--quiet",
+                *(["--root", root] if root else []),
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            )
+        engine = ChainEngine(topology)
+        replay = Replay(Player(recording, engine, topics, store=store), speed=speed,
+                        name=f"{path.name} ({topics.root})")
+
+        async def feed(_: object) -> None:
+            await replay.run()
+
+        app = PlaybackApp(engine, feed, control=replay, broker_url=f"recording {path.name}")
+        try:
+            await app.run_async()
+        finally:
+            if indexer is not None and indexer.returncode is None:
+                indexer.terminate()
+                with contextlib.suppress(ProcessLookupError):
+                    await indexer.wait()
+            store.close()

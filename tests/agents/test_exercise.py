@@ -1,0 +1,77 @@
+"""The 2025 outage scenario, run end to end at high speed: the state at chosen moments
+matches the timeline the sources give."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agents.exercise import ChainVoices
+from agents.scripted import ScriptedChain
+from chain.engine import ChainEngine
+from chain.views import ChainView, LinkState, OrgState
+from ketenwacht.exercise import load_scenario
+from ketenwacht.setup import load_topology
+
+SCENARIO = Path(__file__).parents[2] / "seeds" / "scenarios" / "om-offline-2025.toml"
+STEP = 3600.0
+"""One round of every organisation's heartbeat and readings per hour of the exercise."""
+
+
+@pytest.fixture(scope="module")
+def timeline() -> dict[int, ChainView]:
+    """The chain's view at noon of every day, from one run through all 72 days."""
+    topology = load_topology(None)
+    chain = ScriptedChain(topology, load_scenario(SCENARIO, topology))
+    voices = ChainVoices(chain)
+    engine = ChainEngine(topology)
+    engine.monitor_connected(chain.start)
+    views: dict[int, ChainView] = {}
+    at = chain.start
+    while at <= chain.end:
+        for message in voices.round(at, STEP):
+            engine.apply(message, received_at=at)
+        engine.evaluate(at)
+        day = chain.day(at)
+        if day % 1 == 0.5:
+            views[int(day)] = engine.view(at)
+        at += STEP
+    return views
+
+
+def test_om_is_offline_on_day_two_and_its_flows_stop(timeline: dict[int, ChainView]) -> None:
+    assert timeline[0].org("om").state is OrgState.ONLINE
+    day2 = timeline[2]
+    assert day2.org("om").state is OrgState.OFFLINE
+    assert day2.org("om").cause == "lost"
+    assert day2.link("om-justid").state is not LinkState.FLOWING
+    assert day2.org("justid").state is OrgState.ONLINE
+
+
+def test_om_email_is_back_on_day_twenty_one(timeline: dict[int, ChainView]) -> None:
+    def email_up(day: int) -> bool:
+        email = next(c for c in timeline[day].org("om").channels if c.name == "email")
+        return email.up
+
+    assert timeline[18].org("om").state is not OrgState.OFFLINE  # reconnected on day 17
+    assert not email_up(18)
+    assert not email_up(20)
+    assert email_up(21)  # back from noon of day 21 (7 August)
+
+
+def test_jds_flow_moves_again_after_day_forty_seven(timeline: dict[int, ChainView]) -> None:
+    assert timeline[46].link("om-justid").state in (LinkState.STALLED, LinkState.DOWN,
+                                                    LinkState.STUCK)
+    after = timeline[48].link("om-justid")
+    assert after.state in (LinkState.FLOWING, LinkState.SLOW)
+    assert after.received_total is not None and after.received_total > 0
+
+
+def test_the_jds_backlog_grows_while_dark_and_drains_after(timeline: dict[int, ChainView]) -> None:
+    def pending(day: int) -> int:
+        backlog = next(b for b in timeline[day].org("om").backlogs if b.process == "jds_pending")
+        return backlog.items
+
+    assert pending(18) > pending(0) + 15 * 400
+    assert pending(60) < pending(52)

@@ -1,0 +1,82 @@
+"""An exercise on the same broker as the live chain: players see it under the banner, on the
+exercise's clock; the live screen sees nothing of it."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from agents.exercise import Exercise
+from agents.scripted import ScriptedChain
+from broker.address import BrokerAddress
+from broker.following import ExerciseFollower, FollowingSink
+from broker.monitor import EngineSink, Monitor
+from broker.recorder import Recorder
+from broker.topics import Topics, exercise_root
+from chain.crisislog import EntryKind
+from chain.engine import ChainEngine
+from chain.views import OrgState
+from ketenwacht.exercise import load_scenario
+from ketenwacht.setup import load_topology
+from tests.agents.test_exercise import SCENARIO
+from tests.conftest import until
+from tui.playback import PlaybackApp
+
+
+async def test_live_screen_sees_nothing_players_see_it_with_the_banner(
+    any_broker: BrokerAddress, tmp_path: Path
+) -> None:
+    topology = load_topology(None)
+    scenario = load_scenario(SCENARIO, topology)
+    topics = Topics(exercise_root(scenario.scenario.name))
+    live = ChainEngine(topology)
+    live_sink = EngineSink(live)
+    recorded = tmp_path / "live.sqlite"
+    async with Recorder(recorded) as recorder:
+        watching = asyncio.create_task(
+            Monitor(any_broker, Topics()).run(live_sink, record=recorder.record))
+        exercise = Exercise(ScriptedChain(topology, scenario), any_broker, topics, scale=86_400)
+        driving = asyncio.create_task(exercise.run())
+
+        follower = ExerciseFollower(scenario.scenario.name)
+        player = ChainEngine(topology)
+        monitor = Monitor(any_broker, topics, clock=follower.now)
+
+        async def feed(_: object) -> None:
+            await monitor.run(FollowingSink(player, follower))
+
+        app = PlaybackApp(player, feed, control=follower, broker_url=any_broker.url)
+        try:
+            async with app.run_test(size=(120, 30)) as pilot:
+
+                def om_dark() -> bool:
+                    """the player's screen shows om OFFLINE (day 1 of the scenario)"""
+                    return app.view is not None and (
+                        app.view.org("om").state is OrgState.OFFLINE
+                    )
+
+                await until(om_dark, within=20)
+                banner = str(app.banner.render())
+                assert banner.startswith("EXERCISE") and "NOT REAL" in banner
+                assert "om-offline-2025" in banner
+                assert app.title.startswith("Ketenwacht — EXERCISE")
+                assert 1.0 <= (follower.now() - exercise.chain.start) / 86_400 < 30
+
+                def injected() -> bool:
+                    """the day-6 injects reached the player's crisis log"""
+                    return any(e.kind is EntryKind.INJECT for e in player.log.entries)
+
+                await until(injected, within=20)
+
+                await pilot.press("space")  # a player cannot pause the exercise
+                await pilot.pause()
+                assert not exercise.clock.paused
+                assert any("leader" in str(n.message) for n in app._notifications)
+        finally:
+            for task in (driving, watching):
+                task.cancel()
+            await asyncio.gather(driving, watching, return_exceptions=True)
+    assert exercise.published > 500
+    assert live_sink.received == 0 and live.rejected == 0
+    assert recorder.written == 0
+    assert all(o.state is OrgState.UNKNOWN for o in live.view(exercise.now()).orgs)
