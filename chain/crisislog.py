@@ -35,13 +35,17 @@ class LogEntry(msgspec.Struct, frozen=True, kw_only=True, order=True):
     """The organisation, link or process it concerns ("" for a general annotation)."""
     text: str
     author: str = ""
+    state: str = ""
+    """The new state (`OrgState`, `LinkState` or `ProcessState` value) of a state change."""
 
 
 class CrisisLog:
-    """Entries kept in time order; the oldest go beyond MAX_ENTRIES."""
+    """Entries kept in time order; the oldest go beyond `limit` (counted in `dropped`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, limit: int = MAX_ENTRIES) -> None:
         self.entries: list[LogEntry] = []
+        self.limit = limit
+        self.dropped = 0
         self._last: dict[tuple[EntryKind, str], str] = {}
         self._logged_at: dict[tuple[EntryKind, str], float] = {}
         self._seen_ops: set[str] = set()
@@ -86,7 +90,7 @@ class CrisisLog:
             previous = self._logged_at.get((kind, subject), float("-inf"))
             at = since if since is not None and previous <= since <= view.at else view.at
             self._logged_at[(kind, subject)] = at
-            changes.append(LogEntry(at=at, kind=kind, subject=subject, text=text))
+            changes.append(LogEntry(at=at, kind=kind, subject=subject, text=text, state=state))
         for entry in changes:
             self._add(entry)
         return changes
@@ -129,8 +133,10 @@ class CrisisLog:
             insort(self.entries, entry)
         else:
             self.entries.append(entry)
-        if len(self.entries) > MAX_ENTRIES:
-            del self.entries[: len(self.entries) - MAX_ENTRIES]
+        if len(self.entries) > self.limit:
+            excess = len(self.entries) - self.limit
+            del self.entries[:excess]
+            self.dropped += excess
 
     def filtered(self, *, subject: str | None = None,
                  kinds: Iterable[EntryKind] | None = None) -> list[LogEntry]:

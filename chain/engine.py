@@ -34,12 +34,12 @@ MAX_UNKNOWN_ORGS: Final = 1000
 
 
 class ChainEngine:
-    def __init__(self, topology: Topology) -> None:
+    def __init__(self, topology: Topology, *, log: CrisisLog | None = None) -> None:
         self._topology = topology
         self._orgs: dict[str, OrgRecord] = {org_id: OrgRecord() for org_id in topology.org_ids}
         self._counters: dict[tuple[str, str], CumulativeCounter] = {}
         self._monitor = MonitorLink()
-        self.log = CrisisLog()
+        self.log = log if log is not None else CrisisLog()
         self.rejected = 0
 
     @property

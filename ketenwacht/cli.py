@@ -184,6 +184,15 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--broker", required=True, help="mqtt://[user:pass@]host[:port]")
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.add_argument("--wait", type=_positive, default=3.0, help="seconds to listen")
+
+    report = commands.add_parser("report", help="after-action report of a recording")
+    report.add_argument("recording", type=Path, help="a recording (record, tui, demo, exercise)")
+    report.add_argument("--format", choices=("md", "html"), default="md",
+                        help="md (default) or html (with charts: needs ketenwacht[report])")
+    report.add_argument("--out", metavar="FILE", help="where to write it (default: beside "
+                        "the recording, REC.md or REC.html; '-': standard output)")
+    report.add_argument("--root", dest="report_root", metavar="ROOT",
+                        help="topic root (default: the most common root in the recording)")
     return parser
 
 
@@ -210,6 +219,13 @@ def run(args: argparse.Namespace) -> int:
             return broker_commands.broker_init(args)
         asyncio.run(broker_commands.run_broker(args.host, args.port, args.config))
         return 0
+    if args.command == "report":
+        from ketenwacht.report.command import run_report
+
+        return run_report(
+            args.recording, fmt=args.format, out=args.out, topology=load_topology(args.topology),
+            root=args.report_root or args.root,
+        )
     if args.command == "status":
         from ketenwacht.status import as_json, as_text, snapshot
 
