@@ -12,6 +12,7 @@ from broker.acl import Role
 from broker.embedded import BrokerAccess, EmbeddedBroker
 from broker.provision import ServiceUsers, init_setup, rotate
 from broker.setup_dir import Layout
+from broker.topics import DEFAULT_ROOT
 from chain.errors import UsageError
 from ketenwacht.setup import cancel_on_signals, load_topology
 
@@ -47,7 +48,8 @@ def broker_init(args: argparse.Namespace) -> int:
     if not 0 <= args.local_port < 65_536:
         raise UsageError(f"--local-port: expected 0 (none) or a port, got {args.local_port}")
     manifest = init_setup(
-        args.out, load_topology(args.topology), root=args.root, hostnames=args.hostname,
+        args.out, load_topology(args.topology), root=args.root or DEFAULT_ROOT,
+        hostnames=args.hostname,
         tls_port=args.port, cert_port=args.cert_port, local_port=args.local_port,
         installed_at=args.installed_at,
         service=ServiceUsers(
