@@ -103,12 +103,15 @@ class OrgRecord:
         deadline = alive + STALE_AFTER_INTERVALS * self.interval
         if now > deadline:
             return OrgState.STALE, deadline, f"no heartbeat for {now - self.last_alive:.0f}s"
-        fresh = STALE_AFTER_INTERVALS * self.interval
-        down = [n for n, ch in sorted(self.channels.items())
-                if not ch.up and now - ch.received_at <= fresh]
+        # A down channel counts until a reading says otherwise: probes run on their own
+        # schedule (a minute, say), far slower than heartbeats, and must not flap the state.
+        down = [n for n, ch in sorted(self.channels.items()) if not ch.up]
         if down:
             since = max(self.channels[name].changed_at for name in down)
-            return OrgState.DEGRADED, since, " and ".join(down) + " down"
+            fresh = STALE_AFTER_INTERVALS * self.interval
+            oldest = min(self.channels[name].received_at for name in down)
+            note = f" (last checked {now - oldest:.0f}s ago)" if now - oldest > fresh else ""
+            return OrgState.DEGRADED, since, " and ".join(down) + " down" + note
         return OrgState.ONLINE, self.online_since or self.last_alive, ""
 
     def view(self, org_id: str, name: str, monitor: MonitorLink, now: float) -> OrgView:

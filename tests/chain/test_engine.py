@@ -225,3 +225,16 @@ def test_buffer_figures_come_from_the_latest_heartbeat(engine: ChainEngine) -> N
     engine.apply(beat, received_at=T0 + 1)
     view = engine.view(T0 + 1).org("om")
     assert (view.buffered, view.dropped) == (120, 3)
+
+
+def test_a_slow_probe_keeps_its_channel_down_between_readings(engine: ChainEngine) -> None:
+    """A probe that reads once a minute under 5 s heartbeats: DEGRADED all minute long, not
+    flapping back to ONLINE after three heartbeats; said to be an old reading when it is."""
+    engine.apply(f.online(), received_at=T0)
+    engine.apply(f.channel(up=False, seq=2), received_at=T0)
+    for beat in range(1, 13):
+        engine.apply(f.heartbeat(seq=2 + beat), received_at=T0 + beat * INTERVAL)
+        assert state(engine, T0 + beat * INTERVAL)[0] is OrgState.DEGRADED
+    assert state(engine, T0 + 60)[2] == "email down (last checked 60s ago)"
+    engine.apply(f.channel(up=True, seq=20), received_at=T0 + 61)
+    assert state(engine, T0 + 61)[0] is OrgState.ONLINE
