@@ -179,6 +179,10 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--index", action="store_true",
                         help="only make the checkpoints that let a replay seek at once")
     replay.add_argument("--quiet", action="store_true", help="with --index: no progress")
+    replay.add_argument("--broker", help="publish into this broker under an exercise root "
+                                         "instead of showing it here")
+    replay.add_argument("--name", type=_exercise_name,
+                        help="with --broker: the exercise name (default replay-<file name>)")
 
     status = commands.add_parser("status", help="one-shot snapshot of chain state")
     status.add_argument("--broker", required=True, help="mqtt://[user:pass@]host[:port]")
@@ -258,6 +262,10 @@ def run(args: argparse.Namespace) -> int:
         if args.index:
             return replay.index(load_topology(args.topology), args.recording, args.root,
                                 quiet=args.quiet)
+        if args.broker:
+            asyncio.run(replay.into_broker(args.recording, BrokerAddress.parse(args.broker),
+                                           root=args.root, name=args.name, speed=args.speed))
+            return 0
         asyncio.run(replay.on_screen(load_topology(args.topology), args.recording, args.root,
                                      args.speed))
         return 0

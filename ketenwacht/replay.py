@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import sys
 from pathlib import Path
 
+from broker.address import BrokerAddress
 from broker.checkpoints import CheckpointStore
 from broker.indexer import build_index, index_needed
 from broker.player import Player
 from broker.recording import Recording
 from broker.replay import Replay
-from broker.topics import Topics
+from broker.republish import Republisher
+from broker.topics import Topics, exercise_root
 from chain.engine import ChainEngine
 from chain.topology import Topology
+from ketenwacht.setup import cancel_on_signals
 
 
 def index(topology: Topology, path: Path, root: str | None, *, quiet: bool) -> int:
@@ -64,3 +68,29 @@ async def on_screen(topology: Topology, path: Path, root: str | None,
                 with contextlib.suppress(ProcessLookupError):
                     await indexer.wait()
             store.close()
+
+
+async def into_broker(path: Path, address: BrokerAddress, *, root: str | None, name: str | None,
+                      speed: float | None) -> None:
+    """The recording published under `keten-exercise/<name>/v1` for a room of screens."""
+    with Recording(path) as recording:
+        recorded_root = root or recording.topic_root()
+        name = name or _name_of(path)
+        target = Topics(exercise_root(name))
+        republisher = Republisher(recording, address, recorded_root=recorded_root,
+                                  target=target, speed=speed, title=f"replay of {path.name}")
+        print(f"replaying {path.name} ({recorded_root}) into {address.url} under {target.root}; "
+              f"screens follow with `ketenwacht tui --exercise {name} --broker URL`",
+              file=sys.stderr, flush=True)
+        task = asyncio.create_task(republisher.run())
+        cancel_on_signals(task)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        print(f"published {republisher.published:,} messages"
+              + (f", skipped {republisher.skipped:,}" if republisher.skipped else ""),
+              file=sys.stderr)
+
+
+def _name_of(path: Path) -> str:
+    stem = re.sub(r"[^a-z0-9_-]+", "-", path.stem.lower()).strip("-_") or "recording"
+    return f"replay-{stem}"[:64]

@@ -12,6 +12,8 @@ from broker.address import BrokerAddress
 from broker.following import ExerciseFollower, FollowingSink
 from broker.monitor import EngineSink, Monitor
 from broker.recorder import Recorder
+from broker.recording import Recording
+from broker.republish import Republisher
 from broker.topics import Topics, exercise_root
 from chain.crisislog import EntryKind
 from chain.engine import ChainEngine
@@ -19,6 +21,7 @@ from chain.views import OrgState
 from ketenwacht.exercise import load_scenario
 from ketenwacht.setup import load_topology
 from tests.agents.test_exercise import SCENARIO
+from tests.broker.test_replay import synthetic_recording
 from tests.conftest import until
 from tui.playback import PlaybackApp
 
@@ -80,3 +83,43 @@ async def test_live_screen_sees_nothing_players_see_it_with_the_banner(
     assert live_sink.received == 0 and live.rejected == 0
     assert recorder.written == 0
     assert all(o.state is OrgState.UNKNOWN for o in live.view(exercise.now()).orgs)
+
+
+async def test_a_recording_replayed_into_the_broker_reaches_followers_only(
+    any_broker: BrokerAddress, tmp_path: Path
+) -> None:
+    """Ten recorded minutes of the chain, flat out into the broker under an exercise root:
+    a following screen gets every organisation ONLINE on the recording's clock; the live
+    screen gets nothing."""
+    topology = load_topology(None)
+    path = synthetic_recording(tmp_path / "chain.sqlite", topology, 10 / 60)
+    live = ChainEngine(topology)
+    live_sink = EngineSink(live)
+    watching = asyncio.create_task(Monitor(any_broker, Topics()).run(live_sink))
+    follower = ExerciseFollower("drill")
+    player = ChainEngine(topology)
+    following = asyncio.create_task(
+        Monitor(any_broker, Topics(exercise_root("drill")), clock=follower.now)
+        .run(FollowingSink(player, follower)))
+    try:
+        await until(lambda: player.view(0).monitor_connected, within=5)
+        with Recording(path) as recording:
+            republisher = Republisher(recording, any_broker, recorded_root="keten/v1",
+                                      target=Topics(exercise_root("drill")), speed=None,
+                                      title="drill")
+            await asyncio.wait_for(republisher.run(), timeout=60)
+            rows = recording.span.last_id
+
+        def all_online() -> bool:
+            """every organisation ONLINE on the follower's screen"""
+            view = player.view(follower.now())
+            return all(o.state is OrgState.ONLINE for o in view.orgs)
+
+        await until(all_online, within=10)
+        assert republisher.published == rows and republisher.skipped == 0
+        assert abs(follower.now() - recording.span.last_at) < 120
+    finally:
+        for task in (watching, following):
+            task.cancel()
+        await asyncio.gather(watching, following, return_exceptions=True)
+    assert live_sink.received == 0
