@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 from typing import NamedTuple
 
+from broker.recording_reader import COLUMNS, root_of
 from chain.errors import ConfigError
 
 ROOT_SAMPLE = 2000
@@ -37,13 +38,18 @@ class Recording:
         self.path = path
         if not path.is_file():
             raise ConfigError(f"{path}: no such recording")
+        db = None
         try:
-            self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-            found = self._db.execute(
-                "SELECT min(id), max(id) FROM messages"
-            ).fetchone()
+            db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(messages)")}
+            if not columns >= COLUMNS:
+                raise sqlite3.DatabaseError("no messages table with the recorder's columns")
+            found = db.execute("SELECT min(id), max(id) FROM messages").fetchone()
         except sqlite3.Error as error:
+            if db is not None:
+                db.close()
             raise ConfigError(f"{path}: not a Ketenwacht recording ({error})") from None
+        self._db = db
         if found is None or found[0] is None:
             self._db.close()
             raise ConfigError(f"{path}: the recording is empty")
@@ -98,14 +104,9 @@ class Recording:
         for (topic,) in self._db.execute(
             "SELECT topic FROM messages ORDER BY id LIMIT ?", (ROOT_SAMPLE,)
         ):
-            roots[_root_of(str(topic))] += 1
+            root = root_of(str(topic))
+            if root is not None:
+                roots[root] += 1
+        if not roots:
+            raise ConfigError(f"{self.path}: no topic in it has the shape of wire contract v1")
         return roots.most_common(1)[0][0]
-
-
-def _root_of(topic: str) -> str:
-    """`keten/v1/om/status` → `keten/v1`; `keten-exercise/x/v1/_ops/a/1` → `keten-exercise/x/v1`."""
-    levels = topic.split("/")
-    for index, level in enumerate(levels):
-        if index and level.startswith("v") and level[1:].isdigit():
-            return "/".join(levels[: index + 1])
-    return "/".join(levels[:2])
