@@ -157,25 +157,17 @@ def deliver(
         return "payload is not bytes"
     if not payload and retained:
         return None  # a retained message being cleared
-    if topics.is_control(topic):
-        try:
+    try:
+        if topics.is_control(topic):
             control = decode_control(payload)
             topics.check_control(topic, control)
-        except PayloadError as error:
-            sink.message_rejected(topic, str(error), received_at=now)
-            return str(error)
-        sink.control_received(control, received_at=now)
-        return None
-    if topics.is_ops(topic):
-        try:
+            sink.control_received(control, received_at=now)
+            return None
+        if topics.is_ops(topic):
             op = decode_op(payload)
             topics.check_op(topic, op)
-        except PayloadError as error:
-            sink.message_rejected(topic, str(error), received_at=now)
-            return str(error)
-        sink.op_received(op, received_at=now)
-        return None
-    try:
+            sink.op_received(op, received_at=now)
+            return None
         message = decode(payload)
         topics.check(topic, message)
     except PayloadError as error:

@@ -21,11 +21,15 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EX_USAGE, f"{self.prog}: {message} (see --help)\n")
 
 
-def _positive(text: str) -> float:
+def _number(text: str, expected: str) -> float:
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+
+
+def _positive(text: str) -> float:
+    value = _number(text, "a number")
     if not 0 < value <= 86_400:
         raise argparse.ArgumentTypeError(f"expected a number above 0 and at most 86400, got {text}")
     return value
@@ -40,10 +44,7 @@ def _port(text: str) -> int:
 def _speed(text: str) -> float | None:
     if text == "max":
         return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a speed or 'max', got {text!r}") from None
+    value = _number(text, "a speed or 'max'")
     if not 0 < value <= 10_000_000:
         raise argparse.ArgumentTypeError(f"expected a speed above 0, or 'max', got {text}")
     return value
@@ -64,10 +65,7 @@ def _exercise_name(text: str) -> str:
 
 
 def _hours(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of hours, got {text!r}") from None
+    value = _number(text, "a number of hours")
     if not 0 <= value <= 24 * 366:
         raise argparse.ArgumentTypeError(f"expected 0 to 8784 hours, got {text}")
     return value

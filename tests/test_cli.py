@@ -68,8 +68,12 @@ def test_status_when_the_broker_is_down_says_so_in_one_line() -> None:
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+ALIVE = {"online", "degraded"}
+
+
 async def test_status_json_snapshot(mosquitto: BrokerAddress, tmp_path: Path) -> None:
-    """With two agents running, `status --json` lists them ONLINE and the rest UNKNOWN."""
+    """With two agents running, `status --json` lists them alive and the rest UNKNOWN. (The
+    simulator takes a channel down now and then, by the wall clock: DEGRADED is alive too.)"""
     with agents(["om", "justid"], mosquitto, tmp_path, interval=0.5):
         async def snapshot() -> dict[str, object]:
             process = await asyncio.create_subprocess_exec(
@@ -87,9 +91,9 @@ async def test_status_json_snapshot(mosquitto: BrokerAddress, tmp_path: Path) ->
             orgs = (await snapshot())["orgs"]
             assert isinstance(orgs, list)
             states = {org["id"]: org["state"] for org in orgs}
-            if states["om"] == states["justid"] == "online":
+            if {states["om"], states["justid"]} <= ALIVE:
                 break
-        assert states["om"] == states["justid"] == "online"
+        assert {states["om"], states["justid"]} <= ALIVE
         assert states["cjib"] == "unknown"
         assert len(states) == 17
 

@@ -18,6 +18,7 @@ from tui.app import KetenwachtApp
 from tui.widgets.state_table import StateTable
 
 INTERVAL = 0.5
+ALIVE = (OrgState.ONLINE, OrgState.DEGRADED)
 
 
 async def test_crash_stop_and_hang_are_told_apart(
@@ -36,8 +37,9 @@ async def test_crash_stop_and_hang_are_told_apart(
                 return app.view.org(org).state
 
             def all_online() -> bool:
-                """every agent ONLINE in the TUI"""
-                return all(state(org) is OrgState.ONLINE for org in orgs)
+                """every agent alive in the TUI: ONLINE, or DEGRADED when the simulator
+                takes a channel down (it does, by the wall clock, now and then)"""
+                return all(state(org) in ALIVE for org in orgs)
 
             def counting() -> bool:
                 """om's OM→Justid counter has arrived"""
@@ -46,7 +48,7 @@ async def test_crash_stop_and_hang_are_told_apart(
             await until(all_online, within=20)
             await until(counting, within=5)
             table = app.query_one("#orgs", StateTable)
-            assert table.row("om").text("state") == "● ONLINE"
+            assert table.row("om").text("state") in ("● ONLINE", "◐ DEGRADED")
 
             running["om"].kill()
             killed_at = time.monotonic()
@@ -78,7 +80,7 @@ async def test_crash_stop_and_hang_are_told_apart(
                 return state("justis") is OrgState.STALE
 
             await until(justis_stale, within=STALE_AFTER_INTERVALS * INTERVAL + 3)
-            assert state("cjib") is OrgState.ONLINE
+            assert state("cjib") in ALIVE
             await until(lambda: table.row("om").text("state") == "✖ OFFLINE", within=2)
             assert table.row("justis").text("state") == "▲ STALE"
             assert table.row("justid").text("cause") == "stopped"
