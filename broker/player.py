@@ -40,7 +40,8 @@ class Player:
         self.recording = recording
         self.engine = engine
         self.topics = topics
-        self._sink = EngineSink(engine)
+        # An exercise is dated by its driver's clock, as the leader's screen dated it.
+        self._sink = EngineSink(engine, dated_by_sender=topics.is_exercise)
         self._store = store
         self._step = evaluate_every
         self._on_checkpoint = on_checkpoint
