@@ -12,6 +12,7 @@ order, marked `hist`. Heartbeats are only sent live: a late heartbeat proves not
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import ssl
@@ -71,6 +72,8 @@ class Agent:
         self._seq = WILL_SEQ
         self._live: aiomqtt.Client | None = None
         self._first_connection = asyncio.Event()
+        self._round = asyncio.Lock()
+        """Held while a heartbeat and readings are being stamped and sent."""
         self._connection_lost: asyncio.Task[None] | None = None
         self.log = logging.LoggerAdapter(logging.getLogger("ketenwacht.agent"), {"org": org})
 
@@ -150,6 +153,7 @@ class Agent:
             await self._drain(client)
             await self._connection_lost
         except asyncio.CancelledError:
+            await self._finish_round()
             self._live = None
             await cancel_and_wait(self._connection_lost)
             await self._planned_stop(client)
@@ -164,11 +168,12 @@ class Agent:
             await self._first_connection.wait()
         while True:
             started = self._clock()
-            client = self._live
-            if client is not None:
-                await self._send_live(client, [self._heartbeat()])
-            readings = [self._stamp(r) for r in await self._source.read(started)]
-            await self._deliver(readings)
+            async with self._round:
+                client = self._live
+                if client is not None:
+                    await self._send_live(client, [self._heartbeat()])
+                readings = [self._stamp(r) for r in await self._source.read(started)]
+                await self._deliver(readings)
             elapsed = self._clock() - started
             await asyncio.sleep(max(0.0, self.interval - elapsed))
 
@@ -212,6 +217,14 @@ class Agent:
             )
             await self.outbox.remove_through(batch[-1][0])
         self.log.info("buffer delivered")
+
+    async def _finish_round(self) -> None:
+        """Before a planned stop: let a round in flight finish and start no other, so that
+        every seq stamped is sent and the stop is the session's last message (cut short, the
+        round's remaining seqs would be a gap, and a reading could follow the stop)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(STOP_PUBLISH_TIMEOUT):
+                await self._round.acquire()  # kept: the producer is cancelled next
 
     async def _planned_stop(self, client: aiomqtt.Client) -> None:
         try:
