@@ -151,7 +151,10 @@ class Agent:
         self._first_connection.set()
         try:
             await self._drain(client)
-            await self._connection_lost
+            # Not `await task`: a planned stop cancels us, and would cancel the watch with us
+            # while the round it lets finish (_finish_round) still needs it.
+            await asyncio.wait([self._connection_lost])
+            self._connection_lost.result()
         except asyncio.CancelledError:
             await self._finish_round()
             self._live = None

@@ -52,6 +52,7 @@ HERE = Path(__file__).parent
 LAG_TARGET_MS = 100.0
 GROWTH_TARGET_PERCENT = 5.0
 RSS_EVERY = 10.0
+SETTLE_SECONDS = 2.0
 DRAIN_SECONDS = 3.0
 """After the agents stop: time for the last messages to reach the recorder and the screen."""
 
@@ -141,6 +142,9 @@ async def soak(args: argparse.Namespace, port: int, topology: tuple[Path, Topolo
     async with app.run_test(size=(160, 60)) as pilot:
         while app.view is None or not app.view.monitor_connected:
             await pilot.pause(0.1)
+        # The app's start (first layout of every row, first collections) is not what is
+        # measured: the probe starts once it has settled.
+        await pilot.pause(SETTLE_SECONDS)
         orgs = org_ids(args.orgs)
         shares = [orgs[index::args.processes] for index in range(args.processes)]
         agents = [
