@@ -36,11 +36,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import aiomqtt
 import psutil
 from soak_check import account, expand, memory_trend, percentile
 from soak_topology import org_ids, write_topology
 
 from broker.address import BrokerAddress
+from broker.connection import cancel_and_wait
 from broker.embedded import free_port
 from broker.monitor import Monitor, MonitorSink
 from broker.topics import Topics
@@ -78,7 +80,7 @@ def start_broker(kind: str, port: int, workdir: Path) -> subprocess.Popen[bytes]
         # Mosquitto's defaults otherwise, as in production (broker/mosquitto_conf.py sets no
         # queue limits): 20 messages in flight and 1 000 queued per client.
         conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n"
-                        "persistence false\nlog_dest stderr\nlog_type error\n")
+                        "persistence false\nlog_dest stderr\nlog_type error\nsys_interval 1\n")
         command = [binary, "-c", str(conf)]
     broker = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for_port(port)
@@ -110,6 +112,17 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 30) -> None:
         process.wait()
 
 
+async def watch_dropped(port: int, latest: list[int]) -> None:
+    """Messages Mosquitto dropped because a subscriber's queue was full (its max_queued
+    limit): the one way a slow subscriber loses messages at QoS 1. Watched from the start:
+    Mosquitto republishes the figure only when it changes."""
+    async with aiomqtt.Client("127.0.0.1", port, identifier="soak-sys") as client:
+        await client.subscribe("$SYS/broker/publish/messages/dropped")
+        async for message in client.messages:
+            assert isinstance(message.payload, bytes)
+            latest.append(int(message.payload))
+
+
 async def probe_lag(lags: list[float]) -> None:
     loop = asyncio.get_running_loop()
     while True:
@@ -134,6 +147,10 @@ async def soak(args: argparse.Namespace, port: int, topology: tuple[Path, Topolo
     assert baseline.stdout is not None
     await asyncio.wait_for(baseline.stdout.readline(), timeout=15)
     app = KetenwachtApp(ChainEngine(chain), feed, broker_url=address.url)
+    dropped: list[int] = []
+    watching = asyncio.create_task(
+        watch_dropped(port, dropped) if args.broker == "mosquitto" else asyncio.sleep(0)
+    )
     me, recorder_process = psutil.Process(), psutil.Process(recorder.pid)
     lags: list[float] = []
     rss: list[tuple[float, float]] = []
@@ -171,7 +188,11 @@ async def soak(args: argparse.Namespace, port: int, topology: tuple[Path, Topolo
         for agent in agents:
             await asyncio.wait_for(agent.wait(), 60)
         await asyncio.sleep(DRAIN_SECONDS)
+        # What reached the app counts once the app has taken it in.
+        while monitor.queued:  # noqa: ASYNC110 (polling the client's queue)
+            await asyncio.sleep(0.1)
         shown = app.sink.received
+    await cancel_and_wait(watching)
     baseline.send_signal(signal.SIGTERM)
     await baseline.wait()
     await asyncio.to_thread(stop, recorder)
@@ -189,6 +210,7 @@ async def soak(args: argparse.Namespace, port: int, topology: tuple[Path, Topolo
         "published_per_s": accounting.published / seconds,
         **{f"recording_{k}": v for k, v in accounting.as_dict().items() if k != "published"},
         "tui_received": shown,
+        "broker_dropped": dropped[-1] if dropped else None,
         "baseline_received": bare["received"],
         "redraws_per_s": redraws / seconds,
         "monitor_queue_max": max(queue or [0]),
@@ -228,7 +250,8 @@ def report(figures: dict[str, object], met: dict[str, bool]) -> None:
         ("re-delivered at subscribe", f"{f['recording_redelivered']}", "counted apart", ""),
         ("seq gaps (orgs)", f"{f['recording_gaps']} ({len(f['recording_orgs_with_gaps'])})",  # type: ignore[arg-type]
          "0", ""),
-        ("TUI received", f"{f['tui_received']}", "= published", ""),
+        ("TUI received", f"{f['tui_received']}", "= published",
+         f"broker dropped (queue limits) {f['broker_dropped']}"),
         ("loop lag p50 / p99 / max", f"{f['lag_p50_ms']:.1f} / {f['lag_p99_ms']:.1f} / "
          f"{f['lag_max_ms']:.0f} ms", "p99 < 100 ms",
          f"bare subscriber {f['baseline_lag_p50_ms']:.1f} / {f['baseline_lag_p99_ms']:.1f} / "
