@@ -16,6 +16,7 @@ import logging
 import secrets
 import ssl
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Literal, Protocol
@@ -32,6 +33,11 @@ from chain.wire import Heartbeat, Message, Status, encode
 
 STOP_PUBLISH_TIMEOUT = 2.0
 DRAIN_BATCH = 200
+RESEND_WINDOW = 2.0
+"""Seconds: readings the broker acknowledged this shortly before the connection dropped are
+sent again (as hist) after the reconnect. A broker killed right after its PUBACK may never
+have passed them on; a duplicate is harmless (monitor and recorder key on session and seq)."""
+RESEND_MAX = 4 * DRAIN_BATCH
 
 
 class ReadingSource(Protocol):
@@ -72,6 +78,7 @@ class Agent:
         self._live: aiomqtt.Client | None = None
         self._first_connection = asyncio.Event()
         self._connection_lost: asyncio.Task[None] | None = None
+        self._recently_acknowledged: deque[tuple[float, str, bytes]] = deque(maxlen=RESEND_MAX)
         self.log = logging.LoggerAdapter(logging.getLogger("ketenwacht.agent"), {"org": org})
 
     # ----------------------------------------------------------------- messages
@@ -147,12 +154,16 @@ class Agent:
         self._live = client
         self._first_connection.set()
         try:
-            await self._drain(client)
+            await self._drain_until_lost(client, self._connection_lost)
             await self._connection_lost
         except asyncio.CancelledError:
             self._live = None
             await cancel_and_wait(self._connection_lost)
             await self._planned_stop(client)
+            raise
+        except aiomqtt.MqttError:
+            self._live = None
+            await self._keep([], connection_dropped=True)
             raise
         finally:
             self._live = None
@@ -176,7 +187,8 @@ class Agent:
         client = self._live
         backlog = self.outbox is not None and self.outbox.size > 0
         sent = 0 if client is None or backlog else await self._send_live(client, readings)
-        await self._keep(readings[sent:])
+        dropped = client is not None and not backlog and sent < len(readings)
+        await self._keep(readings[sent:], connection_dropped=dropped)
 
     async def _send_live(self, client: aiomqtt.Client, messages: list[Message]) -> int:
         """Publish in order until one fails or the connection drops; returns how many went."""
@@ -188,17 +200,47 @@ class Agent:
             if not publishing.done() or publishing.exception() is not None:
                 await cancel_and_wait(publishing)
                 return index
+            if self.outbox is not None and not isinstance(message, Heartbeat):
+                hist = msgspec.structs.replace(message, hist=True)
+                self._acknowledged(self.topics.of(hist), encode(hist))
         return len(messages)
 
-    async def _keep(self, readings: list[Message]) -> None:
-        """Buffer readings that could not go live; without an outbox they are lost."""
-        if not readings:
-            return
+    def _acknowledged(self, topic: str, payload: bytes) -> None:
+        self._recently_acknowledged.append((time.monotonic(), topic, payload))
+
+    def _take_unconfirmed(self) -> list[tuple[str, bytes]]:
+        """What the broker acknowledged within RESEND_WINDOW: once the connection has
+        dropped, not known to have gone further than the broker."""
+        since = time.monotonic() - RESEND_WINDOW
+        recent = [(topic, payload) for at, topic, payload in self._recently_acknowledged
+                  if at >= since]
+        self._recently_acknowledged.clear()
+        return recent
+
+    async def _keep(self, readings: list[Message], *, connection_dropped: bool = False) -> None:
+        """Buffer readings that could not go live, after those to send again (the first
+        call after a connection drop takes them); without an outbox they are lost."""
         if self.outbox is None:
-            self.log.debug("no outbox: %d readings lost while disconnected", len(readings))
+            if readings:
+                self.log.debug("no outbox: %d readings lost while disconnected", len(readings))
             return
         kept = [msgspec.structs.replace(r, hist=True) for r in readings]
-        await self.outbox.append([(self.topics.of(m), encode(m)) for m in kept])
+        resend = self._take_unconfirmed() if connection_dropped else []
+        await self.outbox.append(resend + [(self.topics.of(m), encode(m)) for m in kept])
+
+    async def _drain_until_lost(
+        self, client: aiomqtt.Client, lost: asyncio.Task[None]
+    ) -> None:
+        """Drain, but give up as soon as the connection drops: aiomqtt leaves a publish
+        that was in flight then waiting for its PUBACK until its timeout (10 s)."""
+        draining = asyncio.create_task(self._drain(client))
+        try:
+            await asyncio.wait({draining, lost}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not draining.done():
+                await cancel_and_wait(draining)
+        if not draining.cancelled():
+            draining.result()
 
     async def _drain(self, client: aiomqtt.Client) -> None:
         """Deliver what waited in the outbox, oldest first, before anything new."""
@@ -211,6 +253,8 @@ class Agent:
                 *(client.publish(topic, payload, qos=1) for _, topic, payload in batch)
             )
             await self.outbox.remove_through(batch[-1][0])
+            for _, topic, payload in batch:
+                self._acknowledged(topic, payload)
         self.log.info("buffer delivered")
 
     async def _planned_stop(self, client: aiomqtt.Client) -> None:
