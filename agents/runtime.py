@@ -191,19 +191,29 @@ class Agent:
         await self._keep(readings[sent:], connection_dropped=dropped)
 
     async def _send_live(self, client: aiomqtt.Client, messages: list[Message]) -> int:
-        """Publish in order until one fails or the connection drops; returns how many went."""
+        """Publish in order until one fails or the connection drops; returns how many went.
+
+        All are started at once (so they leave in order) and acknowledged together: over a
+        slow link a tick costs one round trip, not one per reading, and heartbeats keep time.
+        """
+        if not messages:
+            return 0
         lost = self._connection_lost
-        for index, message in enumerate(messages):
-            publishing = asyncio.create_task(self.publish(client, message))
-            waiting = {publishing} if lost is None else {publishing, lost}
+        publishing = [asyncio.create_task(self.publish(client, m)) for m in messages]
+        all_acknowledged = asyncio.ensure_future(asyncio.wait(publishing))
+        waiting = {all_acknowledged} if lost is None else {all_acknowledged, lost}
+        try:
             await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-            if not publishing.done() or publishing.exception() is not None:
-                await cancel_and_wait(publishing)
-                return index
+        finally:
+            all_acknowledged.cancel()
+            await cancel_and_wait(*(task for task in publishing if not task.done()))
+        went = [not task.cancelled() and task.exception() is None for task in publishing]
+        sent = went.index(False) if False in went else len(went)
+        for message in messages[:sent]:
             if self.outbox is not None and not isinstance(message, Heartbeat):
                 hist = msgspec.structs.replace(message, hist=True)
                 self._acknowledged(self.topics.of(hist), encode(hist))
-        return len(messages)
+        return sent
 
     def _acknowledged(self, topic: str, payload: bytes) -> None:
         self._recently_acknowledged.append((time.monotonic(), topic, payload))

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import socket
 import struct
+import time
 
 from broker.address import BrokerAddress
 
@@ -107,16 +108,31 @@ class Proxy:
         self, connection: _Connection, reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter, *, hold: bool,
     ) -> None:
+        # Reading and writing are apart so that latency delays every chunk by the same time
+        # instead of adding up; a stalled connection keeps reading into the queue.
+        queue: asyncio.Queue[tuple[float, bytes] | None] = asyncio.Queue()
+        forwarding = asyncio.create_task(self._forward(connection, queue, writer))
         try:
             while data := await reader.read(65536):
-                await connection.flowing.wait()
-                if self.latency:
-                    await asyncio.sleep(self.latency)
-                step = self.fragment or len(data)
-                for start in range(0, len(data), step):
-                    writer.write(data[start:start + step])
-                    await writer.drain()
+                queue.put_nowait((time.monotonic() + self.latency, data))
+            queue.put_nowait(None)
+            await forwarding
         finally:
+            forwarding.cancel()
             if not (hold and self.hold_open):
                 with contextlib.suppress(OSError):
                     writer.close()
+
+    async def _forward(
+        self, connection: _Connection, queue: asyncio.Queue[tuple[float, bytes] | None],
+        writer: asyncio.StreamWriter,
+    ) -> None:
+        while (item := await queue.get()) is not None:
+            due, data = item
+            await connection.flowing.wait()
+            if (delay := due - time.monotonic()) > 0:
+                await asyncio.sleep(delay)
+            step = self.fragment or len(data)
+            for start in range(0, len(data), step):
+                writer.write(data[start:start + step])
+                await writer.drain()

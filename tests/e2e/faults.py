@@ -88,16 +88,19 @@ class MosquittoRestartable:
 
 
 class CountingSource:
-    """Each tick one FlowCounter whose count is 1, 2, 3, ...: every reading is unique."""
+    """Each tick `per_tick` FlowCounters whose counts go 1, 2, 3, ...: every one unique."""
 
-    def __init__(self, org: str = "om") -> None:
+    def __init__(self, org: str = "om", *, per_tick: int = 1) -> None:
         self.org = org
+        self.per_tick = per_tick
         self.produced = 0
 
     async def read(self, now: float) -> Sequence[Message]:
-        self.produced += 1
+        first = self.produced + 1
+        self.produced += self.per_tick
         return [FlowCounter(org=self.org, session=0, seq=0, ts=datetime.now(UTC),
-                            link="om-justid", direction="sent", count=self.produced)]
+                            link="om-justid", direction="sent", count=count)
+                for count in range(first, self.produced + 1)]
 
 
 class AckedOutbox(Outbox):
