@@ -205,5 +205,15 @@ class Watch:
                 found.append(message)
         return found
 
+    def statuses(self) -> list[Status]:
+        """Every status received, in arrival order."""
+        found = []
+        for _, topic, payload, _ in self.received:
+            if topic.endswith("/status") and payload:
+                message = decode(payload)
+                assert isinstance(message, Status)
+                found.append(message)
+        return found
+
     def keys(self) -> set[Key]:
         return {key(m) for m in self.flows()}
