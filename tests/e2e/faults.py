@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +20,7 @@ from typing import Protocol
 import aiomqtt
 
 from agents.outbox import Outbox
-from agents.runtime import Agent
+from agents.runtime import Agent, ReadingSource
 from broker.address import BrokerAddress
 from broker.connection import Backoff
 from broker.embedded import EmbeddedBroker
@@ -140,7 +140,8 @@ class AckedAgent(Agent):
 @asynccontextmanager
 async def acked_agent(
     address: BrokerAddress, outbox_path: Path, *, session: int = 1, interval: float = 0.1,
-    keepalive: int = 1, source: CountingSource | None = None,
+    keepalive: int = 1, source: ReadingSource | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> AsyncIterator[tuple[AckedAgent, AckedOutbox]]:
     """A running agent with an outbox; both note what the broker acknowledged."""
     outbox = AckedOutbox(outbox_path, max_messages=1_000_000)
@@ -148,7 +149,7 @@ async def acked_agent(
     await outbox.open()
     try:
         agent = AckedAgent("om", address, session=session, source=source or CountingSource(),
-                           outbox=outbox, interval=interval, keepalive=keepalive)
+                           outbox=outbox, interval=interval, keepalive=keepalive, clock=clock)
         agent.acknowledged = []
         task = asyncio.create_task(agent.run())
         try:
