@@ -24,7 +24,7 @@ from agents.runtime import Agent, ReadingSource
 from broker.address import BrokerAddress
 from broker.connection import Backoff
 from broker.embedded import EmbeddedBroker
-from broker.monitor import EngineSink, Monitor
+from broker.monitor import EngineSink, Monitor, MonitorSink
 from broker.topics import Topics
 from chain.engine import ChainEngine
 from chain.views import OrgView
@@ -176,11 +176,13 @@ class Watch:
              problem: str | None) -> None:
         self.received.append((at, topic, payload, retain))
 
-    async def __aenter__(self) -> Watch:
+    async def feed(self, sink: MonitorSink) -> None:
+        """Deliver into `sink` (e.g. the TUI's), recording as we go, until cancelled."""
         fast = Backoff(initial=0.05, maximum=0.25)
-        self._task = asyncio.create_task(
-            self.monitor.run(EngineSink(self.engine), backoff=fast, record=self._tap)
-        )
+        await self.monitor.run(sink, backoff=fast, record=self._tap)
+
+    async def __aenter__(self) -> Watch:
+        self._task = asyncio.create_task(self.feed(EngineSink(self.engine)))
         return self
 
     async def __aexit__(self, *_: object) -> None:
