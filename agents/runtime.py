@@ -16,7 +16,6 @@ import logging
 import secrets
 import ssl
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Literal, Protocol
@@ -33,11 +32,6 @@ from chain.wire import Heartbeat, Message, Status, encode
 
 STOP_PUBLISH_TIMEOUT = 2.0
 DRAIN_BATCH = 200
-RESEND_WINDOW = 2.0
-"""Seconds: readings the broker acknowledged this shortly before the connection dropped are
-sent again (as hist) after the reconnect. A broker killed right after its PUBACK may never
-have passed them on; a duplicate is harmless (monitor and recorder key on session and seq)."""
-RESEND_MAX = 4 * DRAIN_BATCH
 
 
 class ReadingSource(Protocol):
@@ -78,7 +72,6 @@ class Agent:
         self._live: aiomqtt.Client | None = None
         self._first_connection = asyncio.Event()
         self._connection_lost: asyncio.Task[None] | None = None
-        self._recently_acknowledged: deque[tuple[float, str, bytes]] = deque(maxlen=RESEND_MAX)
         self.log = logging.LoggerAdapter(logging.getLogger("ketenwacht.agent"), {"org": org})
 
     # ----------------------------------------------------------------- messages
@@ -161,10 +154,6 @@ class Agent:
             await cancel_and_wait(self._connection_lost)
             await self._planned_stop(client)
             raise
-        except aiomqtt.MqttError:
-            self._live = None
-            await self._keep([], connection_dropped=True)
-            raise
         finally:
             self._live = None
             await cancel_and_wait(self._connection_lost)
@@ -187,8 +176,7 @@ class Agent:
         client = self._live
         backlog = self.outbox is not None and self.outbox.size > 0
         sent = 0 if client is None or backlog else await self._send_live(client, readings)
-        dropped = client is not None and not backlog and sent < len(readings)
-        await self._keep(readings[sent:], connection_dropped=dropped)
+        await self._keep(readings[sent:])
 
     async def _send_live(self, client: aiomqtt.Client, messages: list[Message]) -> int:
         """Publish in order until one fails or the connection drops; returns how many went.
@@ -208,35 +196,17 @@ class Agent:
             all_acknowledged.cancel()
             await cancel_and_wait(*(task for task in publishing if not task.done()))
         went = [not task.cancelled() and task.exception() is None for task in publishing]
-        sent = went.index(False) if False in went else len(went)
-        for message in messages[:sent]:
-            if self.outbox is not None and not isinstance(message, Heartbeat):
-                hist = msgspec.structs.replace(message, hist=True)
-                self._acknowledged(self.topics.of(hist), encode(hist))
-        return sent
+        return went.index(False) if False in went else len(went)
 
-    def _acknowledged(self, topic: str, payload: bytes) -> None:
-        self._recently_acknowledged.append((time.monotonic(), topic, payload))
-
-    def _take_unconfirmed(self) -> list[tuple[str, bytes]]:
-        """What the broker acknowledged within RESEND_WINDOW: once the connection has
-        dropped, not known to have gone further than the broker."""
-        since = time.monotonic() - RESEND_WINDOW
-        recent = [(topic, payload) for at, topic, payload in self._recently_acknowledged
-                  if at >= since]
-        self._recently_acknowledged.clear()
-        return recent
-
-    async def _keep(self, readings: list[Message], *, connection_dropped: bool = False) -> None:
-        """Buffer readings that could not go live, after those to send again (the first
-        call after a connection drop takes them); without an outbox they are lost."""
+    async def _keep(self, readings: list[Message]) -> None:
+        """Buffer readings that could not go live; without an outbox they are lost."""
+        if not readings:
+            return
         if self.outbox is None:
-            if readings:
-                self.log.debug("no outbox: %d readings lost while disconnected", len(readings))
+            self.log.debug("no outbox: %d readings lost while disconnected", len(readings))
             return
         kept = [msgspec.structs.replace(r, hist=True) for r in readings]
-        resend = self._take_unconfirmed() if connection_dropped else []
-        await self.outbox.append(resend + [(self.topics.of(m), encode(m)) for m in kept])
+        await self.outbox.append([(self.topics.of(m), encode(m)) for m in kept])
 
     async def _drain_until_lost(
         self, client: aiomqtt.Client, lost: asyncio.Task[None]
@@ -263,8 +233,6 @@ class Agent:
                 *(client.publish(topic, payload, qos=1) for _, topic, payload in batch)
             )
             await self.outbox.remove_through(batch[-1][0])
-            for _, topic, payload in batch:
-                self._acknowledged(topic, payload)
         self.log.info("buffer delivered")
 
     async def _planned_stop(self, client: aiomqtt.Client) -> None:

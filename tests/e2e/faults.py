@@ -22,7 +22,7 @@ import aiomqtt
 from agents.outbox import Outbox
 from agents.runtime import Agent, ReadingSource
 from broker.address import BrokerAddress
-from broker.connection import Backoff
+from broker.connection import Backoff, make_client
 from broker.embedded import EmbeddedBroker
 from broker.monitor import EngineSink, Monitor, MonitorSink
 from broker.topics import Topics
@@ -190,6 +190,21 @@ class Watch:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+
+    async def until_subscribed(self, within: float = 10) -> None:
+        """Until the monitor is (again) subscribed: a probe published now reaches it.
+        Connected is not enough: it subscribes just after."""
+        deadline = time.monotonic() + within
+        probe = f"probe {time.monotonic()}".encode()
+        while time.monotonic() < deadline:
+            with contextlib.suppress(aiomqtt.MqttError):
+                async with make_client(self.monitor.address, identifier="probe") as client:
+                    await client.publish("keten/v1/om/probe", probe, qos=1)
+            for _ in range(10):
+                if any(payload == probe for _, _, payload, _ in self.received):
+                    return
+                await asyncio.sleep(0.02)
+        raise AssertionError(f"the monitor did not subscribe within {within}s")
 
     def org(self, org_id: str = "om") -> OrgView:
         return self.engine.view(time.time()).org(org_id)
