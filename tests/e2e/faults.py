@@ -25,6 +25,7 @@ from broker.address import BrokerAddress
 from broker.connection import Backoff, make_client
 from broker.embedded import EmbeddedBroker
 from broker.monitor import EngineSink, Monitor, MonitorSink
+from broker.recorder import Recorder, read_since
 from broker.topics import Topics
 from chain.engine import ChainEngine
 from chain.views import OrgView
@@ -166,8 +167,10 @@ class Watch:
     """A monitor (as the TUI and recorder run it) folding into an engine, keeping every
     message it received as the recorder would store it."""
 
-    def __init__(self, address: BrokerAddress) -> None:
+    def __init__(self, address: BrokerAddress, *, recorder: Recorder | None = None) -> None:
+        """With `recorder`, everything received is also stored, as `ketenwacht record` does."""
         self.engine = ChainEngine(load_topology(None))
+        self.recorder = recorder
         self.monitor = Monitor(address, Topics())
         self.received: list[tuple[float, str, bytes, bool]] = []
         self._task: asyncio.Task[None] | None = None
@@ -175,6 +178,8 @@ class Watch:
     def _tap(self, at: float, topic: str, payload: bytes, qos: int, retain: bool,
              problem: str | None) -> None:
         self.received.append((at, topic, payload, retain))
+        if self.recorder is not None:
+            self.recorder.record(at, topic, payload, qos, retain, problem)
 
     async def feed(self, sink: MonitorSink) -> None:
         """Deliver into `sink` (e.g. the TUI's), recording as we go, until cancelled."""
@@ -235,3 +240,14 @@ class Watch:
 
     def keys(self) -> set[Key]:
         return {key(m) for m in self.flows()}
+
+
+async def recorded_flows(path: Path) -> list[FlowCounter]:
+    """The flow readings in a recording (retained copies left out), in the order stored."""
+    found = []
+    async for row in read_since(path, 0):
+        if "/flow/" in row.topic and not row.retain:
+            message = decode(row.payload)
+            assert isinstance(message, FlowCounter)
+            found.append(message)
+    return found

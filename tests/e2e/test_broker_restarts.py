@@ -16,10 +16,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from broker.recorder import Recorder
 from chain.views import OrgState
 from chain.wire import FlowCounter, encode
 from tests.conftest import until
-from tests.e2e.faults import RestartableBroker, Watch, acked_agent
+from tests.e2e.faults import RestartableBroker, Watch, acked_agent, key, recorded_flows
 from tests.proxy import Proxy
 from tui.app import KetenwachtApp
 from tui.widgets.state_table import StateTable
@@ -68,11 +69,14 @@ async def test_restart_loop_reconnects_fast_and_loses_no_acknowledged_reading(
     """5 times (kill, 0.8 s down, start): the TUI says UNKNOWN "monitor disconnected" each
     time, never OFFLINE; reconnect < 5 s each time; acknowledged ⊆ recorded."""
     reconnects: list[float] = []
-    watch = Watch(restartable.address)
+    recording = tmp_path / "rec.sqlite"
+    recorder = Recorder(recording)
+    watch = Watch(restartable.address, recorder=recorder)
     app = KetenwachtApp(watch.engine, watch.feed, broker_url=restartable.address.url)
     proxy = Proxy(restartable.address)
     agent_side = await proxy.start()
     async with (
+        recorder,
         app.run_test(size=(120, 30)),
         acked_agent(agent_side, tmp_path / "om.outbox") as (agent, outbox),
     ):
@@ -116,7 +120,8 @@ async def test_restart_loop_reconnects_fast_and_loses_no_acknowledged_reading(
         await until(delivered, within=10)
     await proxy.stop()
     acknowledged = set(agent.acknowledged) | set(outbox.acknowledged)
-    flows = watch.flows()
+    flows = await recorded_flows(recording)
+    assert acknowledged <= {key(m) for m in flows}, "every acknowledged reading in SQLite"
     counts = sorted({m.count for m in flows})
     assert counts == list(range(1, counts[-1] + 1)), "no reading missing, none invented"
     assert OrgState.OFFLINE not in seen, f"om was shown {seen}"
@@ -124,8 +129,8 @@ async def test_restart_loop_reconnects_fast_and_loses_no_acknowledged_reading(
     print(
         f"\nFIGURES restarts={CYCLES} reconnect median={statistics.median(reconnects):.2f}s "
         f"max={max(reconnects):.2f}s acknowledged={len(acknowledged)} "
-        f"recorded={len(flows)} unique={len(watch.keys())} "
-        f"duplicates={len(flows) - len(watch.keys())}"
+        f"recorded={len(flows)} unique={len({key(m) for m in flows})} "
+        f"duplicates={len(flows) - len({key(m) for m in flows})}"
     )
 
 

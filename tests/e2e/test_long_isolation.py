@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from broker.address import BrokerAddress
+from broker.recorder import Recorder
 from chain.views import OrgState
 from chain.wire import ChannelReading, FlowCounter, Message
 from tests.conftest import until
-from tests.e2e.faults import Watch, acked_agent
+from tests.e2e.faults import Watch, acked_agent, recorded_flows
 from tests.proxy import Proxy
 
 WEEK = 7 * 24 * 3600
@@ -58,8 +59,8 @@ class WeekOfReadings:
 async def test_a_week_offline_then_back_history_complete_and_never_live(
     any_broker: BrokerAddress, tmp_path: Path
 ) -> None:
-    """2016 buffered counts (and an email outage) arrive in order as hist; none makes a live
-    count or a DEGRADED state; the first live count after them does."""
+    """2016 buffered counts (and an email outage) are recorded in order as hist; none makes
+    a live count or a DEGRADED state; the first live count after them does."""
     week = WeekOfReadings()
     produced = WEEK // READING_EVERY
     proxy = Proxy(any_broker)
@@ -67,7 +68,8 @@ async def test_a_week_offline_then_back_history_complete_and_never_live(
     await proxy.refuse()
     try:
         async with (
-            Watch(any_broker) as watch,
+            Recorder(tmp_path / "rec.sqlite") as recorder,
+            Watch(any_broker, recorder=recorder) as watch,
             acked_agent(agent_side, tmp_path / "om.outbox", interval=0.2, source=week,
                         clock=week.clock) as (agent, outbox),
         ):
@@ -100,3 +102,5 @@ async def test_a_week_offline_then_back_history_complete_and_never_live(
             )
     finally:
         await proxy.stop()
+    stored = [m.count for m in await recorded_flows(tmp_path / "rec.sqlite")]
+    assert stored == list(range(1, produced + 2)), "the recording: the week, then the live one"
