@@ -38,6 +38,7 @@ class Proxy:
         """When a client goes away, keep its upstream connection open until cut()."""
         self._server: asyncio.Server | None = None
         self._connections: set[_Connection] = set()
+        self._dropped: set[_Connection] = set()
 
     async def start(self) -> BrokerAddress:
         await self.listen()
@@ -82,6 +83,20 @@ class Proxy:
                         )
                 writer.transport.abort()
         self._connections.clear()
+
+    def drop_clients(self) -> None:
+        """Close only the clients' side: with `hold_open`, the broker still sees each
+        connection alive, as after a NAT box forgot it."""
+        for connection in list(self._connections):
+            connection.client.close()
+            self._dropped.add(connection)
+
+    def release_dropped(self) -> None:
+        """Close the broker's side of the connections drop_clients() left open: only now
+        does the broker see them end (and send their Last Wills)."""
+        for connection in self._dropped:
+            connection.upstream.close()
+        self._dropped.clear()
 
     def stall(self) -> None:
         """Half-open: stop forwarding on every current connection without closing it.

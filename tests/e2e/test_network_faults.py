@@ -111,3 +111,33 @@ async def test_dead_connection_detected_and_recovered_without_restart(
                   f"buffered_delivered={len(outbox.acknowledged)}")
     finally:
         await proxy.stop()
+
+
+async def test_reconnect_while_the_broker_still_holds_the_old_connection(
+    any_broker: BrokerAddress, tmp_path: Path
+) -> None:
+    """The agent's side drops but the broker's lives on: the agent reconnects with the same
+    client id, the broker drops the old connection (and may send its Will, same session),
+    then the proxy lets go of it: om is never shown OFFLINE once the agent is back."""
+    proxy = Proxy(any_broker)
+    proxy.hold_open = True
+    agent_side = await proxy.start()
+    try:
+        async with (
+            Watch(any_broker) as watch,
+            acked_agent(agent_side, tmp_path / "om.outbox", interval=INTERVAL,
+                        keepalive=KEEPALIVE) as (agent, _),
+        ):
+            await until(lambda: watch.org().state is OrgState.ONLINE, within=10)
+            proxy.drop_clients()
+            await until(lambda: agent.connections >= 2, within=5)
+            await until(lambda: watch.org().state is OrgState.ONLINE, within=5)
+            with states_seen(watch) as seen:
+                await asyncio.sleep(0.5 * KEEPALIVE)
+                proxy.release_dropped()
+                await asyncio.sleep(2 * KEEPALIVE)
+            wills = [s for s in watch.statuses() if s.cause == "lost"]
+            print(f"\nFIGURES takeover: Wills seen {len(wills)}, states {sorted(seen)}")
+            assert OrgState.OFFLINE not in seen, f"om was shown {seen} (Wills: {wills})"
+    finally:
+        await proxy.stop()
