@@ -204,7 +204,8 @@ class Watch:
         while time.monotonic() < deadline:
             with contextlib.suppress(aiomqtt.MqttError):
                 async with make_client(self.monitor.address, identifier="probe") as client:
-                    await client.publish("keten/v1/om/probe", probe, qos=1)
+                    # No organisation's topic: refused as unattributed, no org's state changes.
+                    await client.publish("keten/v1/_probe", probe, qos=1)
             for _ in range(10):
                 if any(payload == probe for _, _, payload, _ in self.received):
                     return
