@@ -17,7 +17,9 @@ from chain.validation import decode_payload
 SCHEMA_VERSION: Final = 1
 MAX_PAYLOAD_BYTES: Final = 16 * 1024
 
-Id = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+ID_PATTERN: Final = r"^[a-z0-9][a-z0-9_-]{0,63}\Z"
+"""`\\Z`, not `$`: `$` also matches before a final newline, and "om\n" is not an id."""
+Id = Annotated[str, Meta(pattern=ID_PATTERN)]
 """Organisation, link and process ids: safe as one MQTT topic level."""
 Count = Annotated[int, Meta(ge=0)]
 Seconds = Annotated[float, Meta(gt=0, le=86_400)]
