@@ -25,9 +25,9 @@ CONTROL: Final = "_exercise"
 EXERCISE_PREFIX: Final = "keten-exercise/"
 MAX_TOPIC_LENGTH: Final = 512
 _ID: Final = re.compile(ID_PATTERN)
-_HOSTILE: Final = re.compile("[+#\0\ud800-\udfff]")
-"""Wildcards and NUL have no place in a published topic; lone surrogates are what
-undecodable UTF-8 becomes when decoded with `surrogateescape`."""
+_HOSTILE: Final = re.compile("[+#\0\ufffd]")
+"""Wildcards and NUL have no place in a published topic; U+FFFD stands for what could not
+be read as UTF-8 (see broker/hostile_topics.py)."""
 
 
 def exercise_root(name: str) -> str:

@@ -72,8 +72,9 @@ async def test_om_cannot_change_justids_state_on_the_crisis_room_screen(
         assert view.org("justid").state is OrgState.ONLINE
         assert view.rejected == 1
         # The forger is flagged: its credentials sent a payload naming someone else.
-        om = view.org("om")
-        assert om.state is OrgState.INVALID and "belongs on 'keten/v1/justid/status'" in om.cause
+        forger = view.org("om")
+        assert forger.state is OrgState.INVALID
+        assert "belongs on 'keten/v1/justid/status'" in forger.cause
         assert app.query_one("#orgs", StateTable).row("justid").text("state") == "● ONLINE"
         assert app.query_one("#orgs", StateTable).row("om").text("state") == "≠ INVALID"
         assert "1 payloads rejected" in str(app.query_one(ChainSummary).render())
