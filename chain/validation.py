@@ -10,6 +10,8 @@ import msgspec
 from chain.errors import ConfigError, PayloadError
 
 _PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+_NOT_A_NUMBER = re.compile(rb"[:\[,]\s*-?(NaN|Infinity)\b")
+"""What some JSON encoders (Python's, JavaScript's) write for floats JSON cannot hold."""
 T = TypeVar("T")
 
 
@@ -59,6 +61,8 @@ def decode_payload(
         decoded = decoder.decode(payload)
     except (msgspec.ValidationError, msgspec.DecodeError) as error:
         path, problem = describe(error)
+        if not path and _NOT_A_NUMBER.search(payload):
+            problem += "; NaN and Infinity are not JSON numbers"
         raise PayloadError(f"{path}: {problem}" if path else problem) from None
     if decoded.v > version:
         raise PayloadError(f"v: schema version {decoded.v} is newer than {version}")
