@@ -44,6 +44,12 @@ def test_unknown_fields_are_tolerated_for_schema_evolution() -> None:
         (GOOD.replace("Z", "").encode(), "ts: expected datetime with a timezone"),
         (GOOD.replace('"v":1', '"v":2').encode(), "v: schema version 2 is newer than 1"),
         (GOOD.replace('"org":"om"', '"org":"om/#"').encode(), "org: expected str matching"),
+        # `$` in a pattern also matches before a final newline: ids end at `\Z`.
+        (GOOD.replace('"org":"om"', '"org":"om\\n"').encode(), "org: expected str matching"),
+        (GOOD.replace('"seq":7', '"seq":1e999').encode(), "seq: number out of range"),
+        (GOOD.replace('"seq":7', f'"seq":{2**64}').encode(), "seq: expected int <= "),
+        (GOOD.replace('"interval":5', '"interval":Infinity').encode(),
+         "NaN and Infinity are not JSON numbers"),
         (GOOD.replace('"interval":5', '"interval":0').encode(), "interval: expected float > 0"),
         (GOOD.replace('"interval":5', '"interval":NaN').encode(), "invalid"),
         (b'{"kind":"flow","org":"om","session":1,"seq":1,"ts":"2025-07-17T09:00:00Z",'
