@@ -64,6 +64,10 @@ def decode_payload(
         if not path and _NOT_A_NUMBER.search(payload):
             problem += "; NaN and Infinity are not JSON numbers"
         raise PayloadError(f"{path}: {problem}" if path else problem) from None
+    except RecursionError:
+        # msgspec recurses per level even to skip an unknown field: a couple of thousand
+        # brackets, far under the size limit, would otherwise escape as a RecursionError.
+        raise PayloadError("JSON nested too deeply") from None
     if decoded.v > version:
         raise PayloadError(f"v: schema version {decoded.v} is newer than {version}")
     return decoded
