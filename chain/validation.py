@@ -64,6 +64,10 @@ def decode_payload(
         if not path and _NOT_A_NUMBER.search(payload):
             problem += "; NaN and Infinity are not JSON numbers"
         raise PayloadError(f"{path}: {problem}" if path else problem) from None
+    except UnicodeDecodeError:
+        # msgspec raises this, not DecodeError, for bad UTF-8 inside a tag or a string it
+        # checks against a pattern (`"kind":"heartbe\xe1t"`): found by bench/fuzz_decoder.py.
+        raise PayloadError("JSON is malformed: a string is not valid UTF-8") from None
     except RecursionError:
         # msgspec recurses per level even to skip an unknown field: a couple of thousand
         # brackets, far under the size limit, would otherwise escape as a RecursionError.

@@ -39,6 +39,8 @@ BAD: list[tuple[str, bytes, str]] = [
     ("negative counter", GOOD.replace('"count":120', '"count":-5').encode(),
      "count: expected int >= 0"),
     ("huge payload", b"[" * (MAX_PAYLOAD_BYTES + 1), f"exceeds {MAX_PAYLOAD_BYTES}"),
+    ("invalid UTF-8 in the kind", GOOD.replace('"kind":"flow"', '"kind":"fl\xf6w"')
+     .encode("latin-1"), "a string is not valid UTF-8"),
     ("deep nesting", GOOD.replace('"count":120', '"x":' + "[" * 4000 + "]" * 4000
                                   + ',"count":120').encode(), "JSON nested too deeply"),
     ("wrong org", GOOD.replace('"org":"om"', '"org":"justid"').encode(),

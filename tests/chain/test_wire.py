@@ -55,6 +55,10 @@ def test_unknown_fields_are_tolerated_for_schema_evolution() -> None:
         (b'{"kind":"flow","org":"om","session":1,"seq":1,"ts":"2025-07-17T09:00:00Z",'
          b'"link":"om-justid","direction":"sent","count":-3}', "count: expected int >= 0"),
         (b" " * (MAX_PAYLOAD_BYTES + 1), f"exceeds {MAX_PAYLOAD_BYTES}"),
+        # msgspec raised UnicodeDecodeError for these (found by bench/fuzz_decoder.py).
+        (GOOD.replace('"kind":"heartbeat"', '"kind":"heartbe\xe1t"').encode("latin-1"),
+         "not valid UTF-8"),
+        (GOOD.replace('"org":"om"', '"org":"\xe3m"').encode("latin-1"), "not valid UTF-8"),
         # 4 KiB of brackets in an unknown field: msgspec recursed out of the stack here.
         (GOOD.replace('"interval":5', '"x":' + "[" * 2048 + "]" * 2048 + ',"interval":5')
          .encode(), "JSON nested too deeply"),
