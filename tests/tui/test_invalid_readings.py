@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import msgspec
 from textual.widgets import Static
 
 from broker.address import BrokerAddress
@@ -24,6 +25,7 @@ from tui.widgets.state_table import StateTable
 from tui.widgets.summary import ChainSummary
 
 FUTURE = "v: schema version 2 is newer than 1"
+HOSTILE_DETAIL = "[/] [@click=app.quit]quit[/]"
 MARKUP = "keten/v1/om/[/]"
 """A topic om may publish on, which Textual markup would read as a closing tag."""
 
@@ -32,8 +34,9 @@ async def test_an_org_sending_invalid_readings_is_shown_invalid_everywhere(
     amqtt: BrokerAddress,
 ) -> None:
     """om online, then a future-version reading and one on a markup-like topic: its row says
-    INVALID with count and reason, the summary counts them, the log has one entry, and the
-    drill-down's figures name the last one, literally."""
+    INVALID with count and reason, the summary counts them (and one on a NUL topic as on no
+    organisation's), the log has one entry, and the drill-down names the last one; reason
+    and channel detail literally, markup and all."""
     app = KetenwachtApp(ChainEngine(load_topology(None)), Monitor(amqtt, Topics()).run,
                         broker_url=amqtt.url)
     async with app.run_test(size=(160, 40)) as pilot, make_client(amqtt, identifier="om") as om:
@@ -43,6 +46,9 @@ async def test_an_org_sending_invalid_readings_is_shown_invalid_everywhere(
         future = encode(f.flow(10, seq=3)).replace(b'"v":1', b'"v":2')
         await om.publish("keten/v1/om/flow/om-justid", future, qos=1)
         await om.publish(MARKUP, encode(f.heartbeat(seq=4, interval=30)), qos=1)
+        email = msgspec.structs.replace(f.channel(up=False, seq=5), detail=HOSTILE_DETAIL)
+        await om.publish("keten/v1/om/channel/email", encode(email), qos=1)
+        await om.publish("keten/v1/om\x00/heartbeat", b"{}", qos=1)  # amqtt forwards NUL
 
         def two_invalid() -> bool:
             """om INVALID with two invalid readings on screen"""
@@ -55,7 +61,10 @@ async def test_an_org_sending_invalid_readings_is_shown_invalid_everywhere(
         row = app.query_one("#orgs", StateTable).row("om")
         assert row.text("state") == "≠ INVALID"
         assert row.text("cause").startswith("2 invalid readings (last: topic 'keten/v1/om/[/]'")
-        assert "2 payloads rejected" in str(app.query_one(ChainSummary).render())
+        await until(lambda: app.view is not None and app.view.unattributed == 1, within=5)
+        await pilot.pause(0.6)
+        summary = str(app.query_one(ChainSummary).render())
+        assert "3 payloads rejected (1 on no organisation's topic)" in summary
         assert [e.text.split(":")[0] for e in app.engine.log.filtered(subject="om")] == [
             "INVALID"]
 
@@ -69,3 +78,5 @@ async def test_an_org_sending_invalid_readings_is_shown_invalid_everywhere(
         assert f"invalid 2 (last {at}: topic '{MARKUP}': a heartbeat of 'om' belongs on " \
                "'keten/v1/om/heartbeat')" in figures
         assert "≠ INVALID since" in figures
+        channels = str(app.screen.query_one("#org-channels", Static).render())
+        assert HOSTILE_DETAIL in channels
