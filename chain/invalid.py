@@ -45,4 +45,3 @@ class InvalidReadings:
         """`3 invalid readings (last: v: schema version 2 is newer than 1)`."""
         noun = "reading" if self.count == 1 else "readings"
         return f"{self.count} invalid {noun} (last: {self.last_reason})"
-
