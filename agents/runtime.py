@@ -150,7 +150,7 @@ class Agent:
         self._live = client
         self._first_connection.set()
         try:
-            await self._drain(client)
+            await self._drain_until_lost(client, self._connection_lost)
             # Not `await task`: a planned stop cancels us, and would cancel the watch with us
             # while the round it lets finish (_finish_round) still needs it.
             await asyncio.wait([self._connection_lost])
@@ -187,16 +187,24 @@ class Agent:
         await self._keep(readings[sent:])
 
     async def _send_live(self, client: aiomqtt.Client, messages: list[Message]) -> int:
-        """Publish in order until one fails or the connection drops; returns how many went."""
+        """Publish in order until one fails or the connection drops; returns how many went.
+
+        All are started at once (so they leave in order) and acknowledged together: over a
+        slow link a tick costs one round trip, not one per reading, and heartbeats keep time.
+        """
+        if not messages:
+            return 0
         lost = self._connection_lost
-        for index, message in enumerate(messages):
-            publishing = asyncio.create_task(self.publish(client, message))
-            waiting = {publishing} if lost is None else {publishing, lost}
+        publishing = [asyncio.create_task(self.publish(client, m)) for m in messages]
+        all_acknowledged = asyncio.ensure_future(asyncio.wait(publishing))
+        waiting = {all_acknowledged} if lost is None else {all_acknowledged, lost}
+        try:
             await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-            if not publishing.done() or publishing.exception() is not None:
-                await cancel_and_wait(publishing)
-                return index
-        return len(messages)
+        finally:
+            all_acknowledged.cancel()
+            await cancel_and_wait(*(task for task in publishing if not task.done()))
+        went = [not task.cancelled() and task.exception() is None for task in publishing]
+        return went.index(False) if False in went else len(went)
 
     async def _keep(self, readings: list[Message]) -> None:
         """Buffer readings that could not go live; without an outbox they are lost."""
@@ -207,6 +215,20 @@ class Agent:
             return
         kept = [msgspec.structs.replace(r, hist=True) for r in readings]
         await self.outbox.append([(self.topics.of(m), encode(m)) for m in kept])
+
+    async def _drain_until_lost(
+        self, client: aiomqtt.Client, lost: asyncio.Task[None]
+    ) -> None:
+        """Drain, but give up as soon as the connection drops: aiomqtt leaves a publish
+        that was in flight then waiting for its PUBACK until its timeout (10 s)."""
+        draining = asyncio.create_task(self._drain(client))
+        try:
+            await asyncio.wait({draining, lost}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not draining.done():
+                await cancel_and_wait(draining)
+        if not draining.cancelled():
+            draining.result()
 
     async def _drain(self, client: aiomqtt.Client) -> None:
         """Deliver what waited in the outbox, oldest first, before anything new."""

@@ -5,11 +5,15 @@ has subscribed to, to the connecting client, and checks none of them against the
 plugins: once a screen subscribed to `keten/v1/#`, every organisation that connected received
 every other organisation's retained state. Here a retained message goes only to a session
 that holds the subscription, and only when the plugins let that session receive the topic.
+
+And a client connecting with the id of a client still connected takes over, as MQTT 3.1.1
+requires (§3.1.4): the old connection's Last Will goes out at once and the connection ends.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from amqtt.broker import Broker
@@ -17,6 +21,28 @@ from amqtt.contexts import Action
 
 
 class CheckedBroker(Broker):  # type: ignore[misc]
+    async def _delete_session(self, client_id: str) -> None:
+        # amqtt 0.12 calls this for a clean-session CONNECT and only forgets the old session:
+        # the old connection lives on, and its Will goes out whenever that finally ends, which
+        # may be after the new connection's birth: a live agent shown "lost". Mosquitto sends
+        # the Will at the take-over, before the new CONNACK; so do we.
+        session, handler = self._sessions.get(client_id, (None, None))
+        if session is not None and handler is not None and session.transitions.is_connected():
+            if session.will_flag:
+                session.will_flag = False  # sent here, not again when the connection ends
+                await self._broadcast_message(
+                    session, session.will_topic, session.will_message, session.will_qos
+                )
+                if session.will_retain:
+                    await self.retain_message(
+                        session, session.will_topic, session.will_message, session.will_qos
+                    )
+            writer = getattr(handler, "writer", None)
+            if writer is not None:
+                with contextlib.suppress(OSError):
+                    await writer.close()
+        await super()._delete_session(client_id)
+
     async def _publish_retained_messages_for_subscription(
         self, subscription: tuple[str, int], session: Any
     ) -> None:

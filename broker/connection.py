@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import aiomqtt
 
 from broker.address import BrokerAddress
+from broker.hostile_topics import tolerate_hostile_topics
 
 DISCONNECT_TIMEOUT = 2.0
 CANCEL_NUDGE_INTERVAL = 0.1
@@ -52,7 +53,7 @@ def make_client(
 ) -> aiomqtt.Client:
     if address.tls and tls_context is None:
         tls_context = ssl.create_default_context()
-    return aiomqtt.Client(
+    client = aiomqtt.Client(
         address.host,
         address.port,
         username=address.username,
@@ -65,6 +66,8 @@ def make_client(
         tls_context=tls_context,
         logger=logging.getLogger("ketenwacht.mqtt"),
     )
+    tolerate_hostile_topics(client)
+    return client
 
 
 async def run_connected(

@@ -31,7 +31,10 @@ class MonitorSink(Protocol):
     def message_received(self, message: Message, *, received_at: float, retained: bool) -> None:
         ...
 
-    def message_rejected(self, topic: str, reason: str, *, received_at: float) -> None: ...
+    def message_rejected(
+        self, topic: str, reason: str, *, received_at: float, org: str | None
+    ) -> None:
+        """`org`: the organisation the topic names (`Topics.org_of`), None if none."""
 
     def connection_changed(self, connected: bool, at: float) -> None: ...
 
@@ -61,8 +64,10 @@ class EngineSink:
         self.engine.apply(message, received_at=received_at, retained=retained)
         self._on_change()
 
-    def message_rejected(self, topic: str, reason: str, *, received_at: float) -> None:
-        self.engine.reject()
+    def message_rejected(
+        self, topic: str, reason: str, *, received_at: float, org: str | None
+    ) -> None:
+        self.engine.reject(org, reason, received_at)
         self._on_change()
 
     def op_received(self, op: Op, *, received_at: float) -> None:
@@ -153,7 +158,8 @@ def deliver(
     """Decode, check against its topic, and hand to the sink: a message, an operator
     action, or a rejection with its reason (which is also returned)."""
     if not isinstance(payload, bytes):
-        sink.message_rejected(topic, "payload is not bytes", received_at=now)
+        sink.message_rejected(topic, "payload is not bytes", received_at=now,
+                              org=topics.org_of(topic))
         return "payload is not bytes"
     if not payload and retained:
         return None  # a retained message being cleared
@@ -171,7 +177,7 @@ def deliver(
         message = decode(payload)
         topics.check(topic, message)
     except PayloadError as error:
-        sink.message_rejected(topic, str(error), received_at=now)
+        sink.message_rejected(topic, str(error), received_at=now, org=topics.org_of(topic))
         return str(error)
     sink.message_received(message, received_at=now, retained=retained)
     return None

@@ -137,8 +137,20 @@ class Recorder:
             await self._db.commit()
             self.written += len(batch)
         except aiosqlite.Error as error:
-            log.error("recording to %s failed, %d messages not kept: %s",
-                      self.path, len(batch), error)
+            # Nothing of a failed batch stays half-written in the open transaction, so
+            # "not kept" is exact and the next batch starts clean.
+            with contextlib.suppress(aiosqlite.Error):
+                await self._db.rollback()
+            log.error("recording to %s failed, %d messages not kept: %s%s",
+                      self.path, len(batch), error, _hint(error))
+
+
+def _hint(error: aiosqlite.Error) -> str:
+    """What a user can do about a failed write; a full disk shows as either code."""
+    name = getattr(error, "sqlite_errorname", "")
+    if name == "SQLITE_FULL" or name.startswith("SQLITE_IOERR_WRITE"):
+        return " (disk full or file size limit reached? free space, or record with --keep-days)"
+    return ""
 
 
 async def read_since(path: Path, since: float) -> AsyncIterator[Recorded]:

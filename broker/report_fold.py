@@ -187,8 +187,13 @@ class _Fold:
         else:
             self.exercise = control.name + (f": {control.title}" if control.title else "")
 
-    def message_rejected(self, topic: str, reason: str, *, received_at: float) -> None:
-        self.engine.reject()
+    def message_rejected(
+        self, topic: str, reason: str, *, received_at: float, org: str | None
+    ) -> None:
+        # Evaluated around it like any message: an INVALID spell is a change of state.
+        self._evaluate_change(received_at)
+        self.engine.reject(org, reason, received_at)
+        self._evaluate_change(received_at)
 
     def connection_changed(self, connected: bool, at: float) -> None:
         """Part of the sink's protocol; a recording carries no connection events."""

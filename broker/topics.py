@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Final
 
@@ -9,6 +10,7 @@ from chain.errors import PayloadError, UsageError
 from chain.exercise import Control, ExerciseClock
 from chain.ops import Isolation, Op
 from chain.wire import (
+    ID_PATTERN,
     BacklogGauge,
     ChannelReading,
     FlowCounter,
@@ -22,6 +24,10 @@ OPS: Final = "_ops"
 CONTROL: Final = "_exercise"
 EXERCISE_PREFIX: Final = "keten-exercise/"
 MAX_TOPIC_LENGTH: Final = 512
+_ID: Final = re.compile(ID_PATTERN)
+_HOSTILE: Final = re.compile("[+#\0\ufffd]")
+"""Wildcards and NUL have no place in a published topic; U+FFFD stands for what could not
+be read as UTF-8 (see broker/hostile_topics.py)."""
 
 
 def exercise_root(name: str) -> str:
@@ -103,6 +109,17 @@ class Topics:
 
     def is_ops(self, topic: str) -> bool:
         return topic.startswith(f"{self.root}/{OPS}/")
+
+    def org_of(self, topic: str) -> str | None:
+        """The organisation a topic belongs to, to whom a bad payload on it is counted: the
+        level after the root, if the topic is well formed and that level is an id. None for
+        anything else (too long, wildcards, `_ops`, another root): no one to blame."""
+        if len(topic) > MAX_TOPIC_LENGTH or _HOSTILE.search(topic):
+            return None
+        if not topic.startswith(f"{self.root}/"):
+            return None
+        head = topic.removeprefix(f"{self.root}/").partition("/")[0]
+        return head if _ID.match(head) else None
 
     def check(self, topic: str, message: Message) -> None:
         """Refuse a payload whose org or kind does not match the topic it arrived on."""

@@ -12,6 +12,7 @@ from chain.counters import CumulativeCounter
 from chain.crisislog import CrisisLog
 from chain.flows import judge_link
 from chain.impact import judge_process
+from chain.invalid import InvalidReadings
 from chain.ops import Isolation, ManualReport, Op
 from chain.orgs import DEFAULT_INTERVAL, STALE_AFTER_INTERVALS, Channel, MonitorLink, OrgRecord
 from chain.topology import Topology
@@ -40,7 +41,8 @@ class ChainEngine:
         self._counters: dict[tuple[str, str], CumulativeCounter] = {}
         self._monitor = MonitorLink()
         self.log = log if log is not None else CrisisLog()
-        self.rejected = 0
+        self.unattributed = InvalidReadings()
+        """Rejected payloads whose topic named no organisation we may hold state for."""
 
     @property
     def topology(self) -> Topology:
@@ -59,9 +61,20 @@ class ChainEngine:
     def monitor_disconnected(self, at: float) -> None:
         self._monitor = MonitorLink(connected=False, since=at)
 
-    def reject(self) -> None:
-        """Count a payload that could not be accepted (bad JSON, wrong topic, ...)."""
-        self.rejected += 1
+    def reject(self, org_id: str | None, reason: str, at: float) -> None:
+        """Count a payload that could not be accepted (bad JSON, wrong topic, ...) as an
+        invalid reading of `org_id`, the organisation its topic names; None when the topic
+        names none (the monitor decides that, from the topic alone)."""
+        org = self._org(org_id) if org_id is not None else None
+        if org is None:
+            self.unattributed.add(reason, at, hold=0.0)
+        else:
+            org.refuse(reason, at)
+
+    @property
+    def rejected(self) -> int:
+        """Every payload refused: each organisation's invalid readings and the unattributed."""
+        return self.unattributed.count + sum(org.invalid.count for org in self._orgs.values())
 
     def _org(self, org_id: str) -> OrgRecord | None:
         org = self._orgs.get(org_id)
@@ -72,7 +85,8 @@ class ChainEngine:
     def apply(self, message: Message, *, received_at: float, retained: bool = False) -> None:
         org = self._org(message.org)
         if org is None:
-            self.reject()
+            self.reject(None, f"org: more than {MAX_UNKNOWN_ORGS} organisations outside the "
+                        "topology", received_at)
             return
         if isinstance(message, Status):
             self._apply_status(org, message, received_at, retained)
@@ -184,6 +198,8 @@ class ChainEngine:
             links=tuple(links.values()),
             processes=processes,
             rejected=self.rejected,
+            unattributed=self.unattributed.count,
+            last_unattributed=self.unattributed.last_reason,
         )
 
     def evaluate(self, now: float) -> ChainView:

@@ -33,7 +33,7 @@ class ExerciseClock(_Control, frozen=True, kw_only=True, tag="clock"):
 class ExerciseInject(_Control, frozen=True, kw_only=True, tag="inject"):
     """A message for the players, e.g. an advisory arriving at T+2d."""
 
-    id: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+    id: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,64}\Z")]
     at: UtcTime
     text: Annotated[str, Meta(min_length=1, max_length=500)]
     source: Annotated[str, Meta(max_length=100)] = ""

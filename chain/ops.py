@@ -16,7 +16,7 @@ from chain.wire import MAX_PAYLOAD_BYTES, SCHEMA_VERSION, ChannelName, Id, UtcTi
 
 Author = Annotated[str, Meta(min_length=1, max_length=64)]
 Note = Annotated[str, Meta(max_length=500)]
-OpId = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+OpId = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,64}\Z")]
 
 
 class _Op(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind"):
@@ -34,7 +34,7 @@ class Annotation(_Op, frozen=True, kw_only=True, tag="annotation"):
 class Acknowledgement(_Op, frozen=True, kw_only=True, tag="ack"):
     """An operator has seen an alarm: `subject` is `org:<id>`, `link:<id>` or `process:<id>`."""
 
-    subject: Annotated[str, Meta(pattern=r"^(org|link|process):[a-z0-9][a-z0-9_-]{0,63}$")]
+    subject: Annotated[str, Meta(pattern=r"^(org|link|process):[a-z0-9][a-z0-9_-]{0,63}\Z")]
     text: Note = ""
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final
 
+from chain.invalid import INVALID_HOLD, InvalidReadings
 from chain.sequence import SeqTracker
 from chain.trends import DAY, HOUR, BacklogHistory
 from chain.views import BacklogView, ChannelView, OrgState, OrgView
@@ -67,6 +68,15 @@ class OrgRecord:
     clock_skew: float | None = None
     channels: dict[str, Channel] = field(default_factory=dict)
     backlogs: dict[str, Backlog] = field(default_factory=dict)
+    invalid: InvalidReadings = field(default_factory=InvalidReadings)
+
+    @property
+    def invalid_hold(self) -> float:
+        return max(INVALID_HOLD, STALE_AFTER_INTERVALS * self.interval)
+
+    def refuse(self, reason: str, at: float) -> None:
+        """A payload on one of its topics could not be accepted."""
+        self.invalid.add(reason, at, self.invalid_hold)
 
     def come_online(self, at: float) -> None:
         self.offline_since = None
@@ -96,7 +106,11 @@ class OrgRecord:
             return OrgState.UNKNOWN, monitor.since, "monitor disconnected"
         if self.offline_since is not None:
             return OrgState.OFFLINE, self.offline_since, self.offline_cause
+        invalid = self.invalid.active(now, self.invalid_hold)
         if self.last_alive is None:
+            if invalid:
+                return (OrgState.INVALID, self.invalid.spell_since,
+                        "nothing valid received; " + self.invalid.describe())
             return OrgState.UNKNOWN, monitor.since, "nothing received yet"
         # After the monitor (re)connects, every agent gets a full grace period again.
         alive = max(self.last_alive, monitor.since or self.last_alive)
@@ -106,6 +120,10 @@ class OrgRecord:
         # A down channel counts until a reading says otherwise: probes run on their own
         # schedule (a minute, say), far slower than heartbeats, and must not flap the state.
         down = [n for n, ch in sorted(self.channels.items()) if not ch.up]
+        if invalid:
+            # Above DEGRADED: while readings are refused, a channel may be down unseen.
+            also = "; " + " and ".join(down) + " down" if down else ""
+            return OrgState.INVALID, self.invalid.spell_since, self.invalid.describe() + also
         if down:
             since = max(self.channels[name].changed_at for name in down)
             fresh = STALE_AFTER_INTERVALS * self.interval
@@ -147,4 +165,7 @@ class OrgRecord:
             dropped=self.dropped,
             seq_gaps=self.earlier_gaps + self.seqs.gaps,
             duplicates=self.earlier_duplicates + self.seqs.duplicates,
+            invalid=self.invalid.count,
+            last_invalid=self.invalid.last_reason,
+            invalid_at=self.invalid.last_at,
         )

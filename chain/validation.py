@@ -10,6 +10,8 @@ import msgspec
 from chain.errors import ConfigError, PayloadError
 
 _PATH = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+_NOT_A_NUMBER = re.compile(rb"[:\[,]\s*-?(NaN|Infinity)\b")
+"""What some JSON encoders (Python's, JavaScript's) write for floats JSON cannot hold."""
 T = TypeVar("T")
 
 
@@ -59,7 +61,17 @@ def decode_payload(
         decoded = decoder.decode(payload)
     except (msgspec.ValidationError, msgspec.DecodeError) as error:
         path, problem = describe(error)
+        if not path and _NOT_A_NUMBER.search(payload):
+            problem += "; NaN and Infinity are not JSON numbers"
         raise PayloadError(f"{path}: {problem}" if path else problem) from None
+    except UnicodeDecodeError:
+        # msgspec raises this, not DecodeError, for bad UTF-8 inside a tag or a string it
+        # checks against a pattern (`"kind":"heartbe\xe1t"`): found by bench/fuzz_decoder.py.
+        raise PayloadError("JSON is malformed: a string is not valid UTF-8") from None
+    except RecursionError:
+        # msgspec recurses per level even to skip an unknown field: a couple of thousand
+        # brackets, far under the size limit, would otherwise escape as a RecursionError.
+        raise PayloadError("JSON nested too deeply") from None
     if decoded.v > version:
         raise PayloadError(f"v: schema version {decoded.v} is newer than {version}")
     return decoded

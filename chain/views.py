@@ -15,6 +15,8 @@ class OrgState(enum.StrEnum):
     UNKNOWN = "unknown"
     ISOLATED = "isolated"
     """Declared by an operator: deliberately disconnected."""
+    INVALID = "invalid"
+    """What it sends cannot be accepted (bad JSON, wrong types, newer schema, wrong org...)."""
 
 
 class LinkState(enum.StrEnum):
@@ -80,6 +82,12 @@ class OrgView(msgspec.Struct, frozen=True, kw_only=True):
     """Messages the agent's full buffer discarded, ever."""
     seq_gaps: int
     duplicates: int
+    invalid: int = 0
+    """Payloads that came on its topics and could not be accepted, ever."""
+    last_invalid: str = ""
+    """Why the latest of them was refused."""
+    invalid_at: float | None = None
+    """When the latest of them arrived (receiver clock)."""
 
     @property
     def backlog_total(self) -> int | None:
@@ -124,7 +132,11 @@ class ChainView(msgspec.Struct, frozen=True, kw_only=True):
     links: tuple[LinkView, ...]
     processes: tuple[ProcessView, ...] = ()
     rejected: int
-    """Payloads that could not be decoded or did not fit the topic."""
+    """Payloads that could not be decoded or did not fit the topic: every organisation's
+    invalid readings and the unattributed ones together."""
+    unattributed: int = 0
+    """Rejected payloads whose topic named no organisation (wildcards, too long, `_ops`...)."""
+    last_unattributed: str = ""
 
     def org(self, org_id: str) -> OrgView:
         return next(o for o in self.orgs if o.id == org_id)

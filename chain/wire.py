@@ -17,9 +17,13 @@ from chain.validation import decode_payload
 SCHEMA_VERSION: Final = 1
 MAX_PAYLOAD_BYTES: Final = 16 * 1024
 
-Id = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+ID_PATTERN: Final = r"^[a-z0-9][a-z0-9_-]{0,63}\Z"
+"""`\\Z`, not `$`: `$` also matches before a final newline, and "om\n" is not an id."""
+Id = Annotated[str, Meta(pattern=ID_PATTERN)]
 """Organisation, link and process ids: safe as one MQTT topic level."""
-Count = Annotated[int, Meta(ge=0)]
+MAX_COUNT: Final = 2**63 - 1
+Count = Annotated[int, Meta(ge=0, le=MAX_COUNT)]
+"""Bounded like an SQLite INTEGER: JSON integers have no limit, Python's neither."""
 Seconds = Annotated[float, Meta(gt=0, le=86_400)]
 UtcTime = Annotated[datetime, Meta(tz=True)]
 ChannelName = Literal["email", "phone", "portal", "messaging"]
@@ -30,7 +34,7 @@ OfflineCause = Literal["stopped", "lost"]
 class _Envelope(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind"):
     """Fields every payload carries."""
 
-    v: Annotated[int, Meta(ge=1)] = SCHEMA_VERSION
+    v: Annotated[int, Meta(ge=1, le=MAX_COUNT)] = SCHEMA_VERSION
     org: Id
     session: Count
     seq: Count

@@ -25,8 +25,10 @@ from ketenwacht.setup import cancel_on_signals, configure_logging
 def load_scenario(path: Path, topology: Topology) -> Scenario:
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: cannot read the scenario: {error}") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read the scenario: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: the scenario is not UTF-8 text") from None
     return parse_scenario(text, topology, origin=str(path))
 
 

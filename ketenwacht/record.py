@@ -33,7 +33,9 @@ class _Counts:
     def control_received(self, control: Control, *, received_at: float) -> None:
         self.accepted += 1
 
-    def message_rejected(self, topic: str, reason: str, *, received_at: float) -> None:
+    def message_rejected(
+        self, topic: str, reason: str, *, received_at: float, org: str | None
+    ) -> None:
         self.rejected += 1
 
     def connection_changed(self, connected: bool, at: float) -> None:

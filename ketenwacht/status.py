@@ -63,5 +63,7 @@ def as_text(view: ChainView) -> str:
             f"{fmt.count(org.backlog_total):>8}  {org.cause}"
         )
     totals = ", ".join(f"{view.count(s)} {s.value}" for s in OrgState if view.count(s))
-    lines.append(f"{len(view.orgs)} organisations: {totals}; {view.rejected} payloads rejected")
+    unattributed = f" ({view.unattributed} on no organisation's topic)" if view.unattributed else ""
+    lines.append(f"{len(view.orgs)} organisations: {totals}; {view.rejected} payloads rejected"
+                 + unattributed)
     return "\n".join(lines)

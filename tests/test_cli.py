@@ -37,6 +37,16 @@ def ketenwacht(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[s
         (["--topology", "/nonexistent.toml", "status", "--broker", "mqtt://x"], 78,
          "/nonexistent.toml: cannot read topology"),
         (["demo", "--port", "0"], 64, "expected a port 1-65535"),
+        (["exercise", "/nonexistent.toml"], 78,
+         "/nonexistent.toml: cannot read the scenario: No such file or directory"),
+        (["exercise", "seeds/scenarios/om-offline-2025.toml", "--scale", "100000"], 64,
+         "at most 86400"),
+        (["replay", "/nonexistent.sqlite"], 78, "/nonexistent.sqlite: no such recording"),
+        (["replay", "seeds/chain.toml"], 78, "not a Ketenwacht recording"),
+        (["replay", "x.sqlite", "--speed", "fast"], 64, "expected a speed or 'max'"),
+        (["replay", "x.sqlite", "--broker", "mqtt://x", "--name", "Bad/Name"], 64,
+         "expected an exercise name"),
+        (["tui", "--broker", "mqtt://x", "--exercise", "a+b"], 64, "expected an exercise name"),
     ],
 )
 def test_bad_input_gives_one_line_and_a_sysexits_code(
@@ -57,6 +67,19 @@ def test_malformed_topology_is_reported_with_key(tmp_path: Path) -> None:
     result = ketenwacht("--topology", str(bad), "status", "--broker", "mqtt://127.0.0.1:1")
     assert result.returncode == 78
     assert result.stderr.strip() == f"ketenwacht: {bad}: org[0].id: expected str, got int"
+
+
+def test_a_scenario_with_a_mistake_names_file_line_and_field(tmp_path: Path) -> None:
+    scenario = tmp_path / "drill.toml"
+    scenario.write_text(
+        '[scenario]\nname = "drill"\ntitle = "t"\nstart = "2025-07-17"\ndays = 3\n'
+        '[[source]]\nid = "S0"\nref = "r"\n'
+        '[[event]]\nkind = "flow"\nday = 1\nlink = "om-nowhere"\nrate = 0\nsource = "S0"\n'
+    )
+    result = ketenwacht("exercise", str(scenario))
+    assert result.returncode == 78
+    assert result.stderr.strip() == (
+        f"ketenwacht: {scenario}:12: event[0].link: unknown link 'om-nowhere'")
 
 
 def test_status_when_the_broker_is_down_says_so_in_one_line() -> None:

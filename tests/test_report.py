@@ -85,8 +85,10 @@ def test_markdown_timeline_per_organisation(markdown: str) -> None:
     assert in_order(
         markdown,
         "### om: Openbaar Ministerie",
-        "Not online: ✖ OFFLINE 1 h, ◐ DEGRADED 20 min. At the end: ● ONLINE.",
-        "| 11:00:00 | start: ● ONLINE | 30 min |",
+        "Not online: ✖ OFFLINE 1 h, ◐ DEGRADED 20 min, ≠ INVALID 7 min. At the end: ● ONLINE.",
+        "| 11:00:00 | start: ● ONLINE | 10 min |",
+        f"| 11:10:00 | ≠ INVALID: 1 invalid reading (last: {scenario.MALFORMED}) | 7 min |",
+        "| 11:17:00 | ● ONLINE | 13 min |",
         "| 11:30:00 | ◐ DEGRADED: email down | 20 min |",
         f"| 11:30:00 | ✗ email down: {scenario.EMAIL_DOWN} | 20 min |",
         "| 11:50:00 | ✓ email up |  |",

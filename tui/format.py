@@ -13,6 +13,7 @@ STATE_LABEL = {
     OrgState.OFFLINE: "✖ OFFLINE",
     OrgState.UNKNOWN: "? UNKNOWN",
     OrgState.ISOLATED: "⊘ ISOLATED",
+    OrgState.INVALID: "≠ INVALID",
 }
 """A symbol and a word for every state, so colour is never the only signal."""
 

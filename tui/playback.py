@@ -9,6 +9,7 @@ from typing import ClassVar, Protocol
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Header, Input, Label, Static
 
@@ -81,7 +82,8 @@ class PlaybackApp(KetenwachtApp):
 
     def redraw(self) -> None:
         super().redraw()
-        text = f"{self.control.kind}  ·  {self.control.describe()}"
+        # Escaped: names and titles come off the wire.
+        text = escape(f"{self.control.kind}  ·  {self.control.describe()}")
         self.banner.update(text)
         if isinstance(self.screen, OrgScreen):
             shown, header = self.screen.query(Banner), self.screen.query(Header)

@@ -16,7 +16,8 @@ from chain.report import AfterActionReport, LogLine, OrgTimeline, TimelineRow
 LOCAL_ZONE: Final = "Europe/Amsterdam"
 SYMBOL: Final = {
     "online": "●", "degraded": "◐", "stale": "▲", "offline": "✖", "unknown": "?",
-    "isolated": "⊘", "flowing": "●", "slow": "◐", "stalled": "■", "stuck": "▲", "down": "✖",
+    "isolated": "⊘", "invalid": "≠", "flowing": "●", "slow": "◐", "stalled": "■", "stuck": "▲",
+    "down": "✖",
     "ok": "●", "at_risk": "▲", "blocked": "✖",
 }
 """A symbol beside every state word, as on the operator's screen: colour is never needed."""

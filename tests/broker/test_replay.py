@@ -128,8 +128,10 @@ class _EvaluatingSink(EngineSink):
         super().message_received(message, received_at=received_at, retained=retained)
         self.engine.evaluate(received_at)
 
-    def message_rejected(self, topic: str, reason: str, *, received_at: float) -> None:
-        super().message_rejected(topic, reason, received_at=received_at)
+    def message_rejected(
+        self, topic: str, reason: str, *, received_at: float, org: str | None
+    ) -> None:
+        super().message_rejected(topic, reason, received_at=received_at, org=org)
         self.engine.evaluate(received_at)
 
 

@@ -45,6 +45,9 @@ def test_the_crisis_log_has_every_change_and_action_dated(report: AfterActionRep
     lines = [(minutes(line.at), line.kind, line.subjects, line.text, line.author)
              for line in report.log if line.kind is not EntryKind.PROCESS]
     expected = [
+        (10, EntryKind.ORG, ("om",), f"INVALID: 1 invalid reading (last: {scenario.MALFORMED})",
+         ""),
+        (17, EntryKind.ORG, ("om",), "ONLINE", ""),
         (30, EntryKind.ORG, ("om",), "DEGRADED: email down", ""),
         (50, EntryKind.ORG, ("om",), "ONLINE", ""),
         (60, EntryKind.ORG, ("om",), "OFFLINE: lost", ""),
@@ -81,7 +84,10 @@ def test_each_organisation_has_its_timeline(report: AfterActionReport) -> None:
     """om: degraded, offline for an hour, back; its email down for 20 minutes."""
     om = next(tl for tl in report.timelines if tl.id == "om")
     assert [(minutes(r.at), r.text, r.lasted and r.lasted / MINUTE) for r in om.rows] == [
-        (0, "online", 30),
+        (0, "online", 10),
+        # Two bad payloads at 0:10 and 0:11: INVALID for the hold after the last one.
+        (10, f"invalid: 1 invalid reading (last: {scenario.MALFORMED})", 7),
+        (17, "online", 13),
         (30, "degraded: email down", 20),
         (30, f"email down: {scenario.EMAIL_DOWN}", 20),
         (50, "online", 10),
@@ -89,7 +95,7 @@ def test_each_organisation_has_its_timeline(report: AfterActionReport) -> None:
         (60, "offline: lost", 60),
         (120, "online", 120),
     ]
-    assert dict(om.time_in) == {"offline": 3600, "degraded": 1200}
+    assert dict(om.time_in) == {"offline": 3600, "degraded": 1200, "invalid": 420}
     unchanged = [tl.id for tl in report.timelines if not tl.changed]
     assert "om" not in unchanged and "justis" in unchanged
 

@@ -212,10 +212,11 @@ def test_an_org_outside_the_topology_is_still_shown(engine: ChainEngine) -> None
 
 
 def test_rejections_are_counted(engine: ChainEngine) -> None:
-    """Rejected payloads show up in the view's count."""
-    engine.reject()
-    engine.reject()
-    assert engine.view(T0).rejected == 2
+    """Rejected payloads show up in the view's count, attributed or not."""
+    engine.reject("om", "truncated", T0)
+    engine.reject(None, "topic longer than 512 characters", T0)
+    view = engine.view(T0)
+    assert (view.rejected, view.unattributed, view.org("om").invalid) == (2, 1, 1)
 
 
 def test_buffer_figures_come_from_the_latest_heartbeat(engine: ChainEngine) -> None:

@@ -44,11 +44,24 @@ def test_unknown_fields_are_tolerated_for_schema_evolution() -> None:
         (GOOD.replace("Z", "").encode(), "ts: expected datetime with a timezone"),
         (GOOD.replace('"v":1', '"v":2').encode(), "v: schema version 2 is newer than 1"),
         (GOOD.replace('"org":"om"', '"org":"om/#"').encode(), "org: expected str matching"),
+        # `$` in a pattern also matches before a final newline: ids end at `\Z`.
+        (GOOD.replace('"org":"om"', '"org":"om\\n"').encode(), "org: expected str matching"),
+        (GOOD.replace('"seq":7', '"seq":1e999').encode(), "seq: number out of range"),
+        (GOOD.replace('"seq":7', f'"seq":{2**64}').encode(), "seq: expected int <= "),
+        (GOOD.replace('"interval":5', '"interval":Infinity').encode(),
+         "NaN and Infinity are not JSON numbers"),
         (GOOD.replace('"interval":5', '"interval":0').encode(), "interval: expected float > 0"),
         (GOOD.replace('"interval":5', '"interval":NaN').encode(), "invalid"),
         (b'{"kind":"flow","org":"om","session":1,"seq":1,"ts":"2025-07-17T09:00:00Z",'
          b'"link":"om-justid","direction":"sent","count":-3}', "count: expected int >= 0"),
         (b" " * (MAX_PAYLOAD_BYTES + 1), f"exceeds {MAX_PAYLOAD_BYTES}"),
+        # msgspec raised UnicodeDecodeError for these (found by bench/fuzz_decoder.py).
+        (GOOD.replace('"kind":"heartbeat"', '"kind":"heartbe\xe1t"').encode("latin-1"),
+         "not valid UTF-8"),
+        (GOOD.replace('"org":"om"', '"org":"\xe3m"').encode("latin-1"), "not valid UTF-8"),
+        # 4 KiB of brackets in an unknown field: msgspec recursed out of the stack here.
+        (GOOD.replace('"interval":5', '"x":' + "[" * 2048 + "]" * 2048 + ',"interval":5')
+         .encode(), "JSON nested too deeply"),
     ],
 )
 def test_bad_payloads_are_refused_with_a_reason(payload: bytes, reason: str) -> None:

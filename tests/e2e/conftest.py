@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
+from tests.conftest import Mosquitto
+from tests.e2e.faults import EmbeddedRestartable, MosquittoRestartable, RestartableBroker
 from tests.e2e.secured import SecuredBroker, Setup, embedded, provision, start_mosquitto
 
 
@@ -38,3 +41,21 @@ def secured(request: pytest.FixtureRequest) -> SecuredBroker:
     Tests using it run on the module's event loop (`pytest.mark.asyncio(loop_scope="module")`)."""
     broker: SecuredBroker = request.getfixturevalue(f"{request.param}_secured")
     return broker
+
+
+@pytest_asyncio.fixture(params=["amqtt", "mosquitto"])
+async def restartable(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[RestartableBroker]:
+    """A running broker the test may kill and start again on the same port: Mosquitto
+    (SIGKILL) or the embedded amqtt (connections aborted, then stopped)."""
+    broker: EmbeddedRestartable | MosquittoRestartable
+    if request.param == "amqtt":
+        broker = EmbeddedRestartable()
+    else:
+        broker = MosquittoRestartable(Mosquitto(tmp_path))
+    await broker.start()
+    try:
+        yield broker
+    finally:
+        await broker.kill()

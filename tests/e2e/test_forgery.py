@@ -59,10 +59,10 @@ async def test_om_cannot_change_justids_state_on_the_crisis_room_screen(
         await om.publish("keten/v1/om/status", encode(f.online("om", interval=60)), qos=1)
 
         def om_seen_and_forgery_counted() -> bool:
-            """om's own birth arrived and one payload was refused"""
+            """om's own birth arrived and one payload was refused, counted against om"""
             view = app.view
-            return (view is not None and view.org("om").state is OrgState.ONLINE
-                    and view.rejected >= 1)
+            return (view is not None and view.org("om").session == 1
+                    and view.org("om").invalid >= 1)
 
         await until(om_seen_and_forgery_counted, within=5)
         await asyncio.sleep(GRACE)
@@ -71,7 +71,12 @@ async def test_om_cannot_change_justids_state_on_the_crisis_room_screen(
         assert view is not None
         assert view.org("justid").state is OrgState.ONLINE
         assert view.rejected == 1
+        # The forger is flagged: its credentials sent a payload naming someone else.
+        forger = view.org("om")
+        assert forger.state is OrgState.INVALID
+        assert "belongs on 'keten/v1/justid/status'" in forger.cause
         assert app.query_one("#orgs", StateTable).row("justid").text("state") == "● ONLINE"
+        assert app.query_one("#orgs", StateTable).row("om").text("state") == "≠ INVALID"
         assert "1 payloads rejected" in str(app.query_one(ChainSummary).render())
 
 
@@ -91,7 +96,12 @@ async def test_the_engine_refuses_what_a_broker_let_through(
             forged = encode(f.offline("om", session=9, seq=1, cause="stopped"))
             await admin.publish("keten/v1/justid/status", forged, qos=1)
             await until(lambda: engine.view(time.time()).rejected == 1, within=5)
-        assert engine.view(time.time()).org("justid").state is OrgState.UNKNOWN
+        view = engine.view(time.time())
+        # Nothing of the payload applies to either; the topic's owner shows what came on
+        # its topic, as an invalid reading, since the topic is all that can be trusted.
+        assert view.org("om").state is OrgState.UNKNOWN
+        justid = view.org("justid")
+        assert (justid.state, justid.invalid, justid.session) == (OrgState.INVALID, 1, None)
     finally:
         monitor.cancel()
         await asyncio.gather(monitor, return_exceptions=True)

@@ -7,6 +7,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Sparkline, Static
 
@@ -18,6 +19,8 @@ from tui.widgets.state_table import StateTable
 
 
 def describe(org: OrgView, now: float) -> str:
+    """The figures at the top, as Textual markup: whatever an agent sent is escaped (a
+    reason or detail such as `[/]` would otherwise break the screen or smuggle in links)."""
     skew = "" if org.clock_skew is None else f"   clock skew {round(org.clock_skew):+d}s"
     warn = "  ⚠ agent clock off" if org.clock_skew is not None and (
         abs(org.clock_skew) > CLOCK_SKEW_WARNING
@@ -25,19 +28,29 @@ def describe(org: OrgView, now: float) -> str:
     return (
         f"{org.id} · {org.name}\n"
         f"{fmt.STATE_LABEL[org.state]} since {fmt.clock_time(org.since, org.since or now)}"
-        + (f" — {org.cause}" if org.cause else "")
+        + (f" — {escape(org.cause)}" if org.cause else "")
         + f"\nheartbeat {fmt.age(org.heartbeat_age)} ago (every {org.interval or 0:g}s)"
         f"   session {org.session if org.session is not None else '—'}"
         f"   seq gaps {org.seq_gaps}   duplicates {org.duplicates}"
         f"   buffered {org.buffered}   dropped {org.dropped}{skew}{warn}"
+        + invalid_line(org, now)
     )
+
+
+def invalid_line(org: OrgView, now: float) -> str:
+    """`invalid 3 (last 14:02: v: schema version 2 is newer than 1)`, on a line of its own
+    (reasons run long); nothing for an organisation that never sent an invalid reading."""
+    if not org.invalid:
+        return ""
+    return f"\ninvalid {org.invalid} (last {fmt.clock_time(org.invalid_at, now)}: " \
+           f"{escape(org.last_invalid)})"
 
 
 def channel_lines(org: OrgView) -> str:
     if not org.channels:
         return "no channel readings"
     return "\n".join(
-        f"{c.name:<10} {fmt.channel(c):<10} {fmt.age(c.age):>7} ago  {c.detail}"
+        f"{c.name:<10} {fmt.channel(c):<10} {fmt.age(c.age):>7} ago  {escape(c.detail)}"
         for c in org.channels
     )
 

@@ -20,11 +20,11 @@ from textual.widget import Widget
 from tui.rows import Column, RowData
 
 NARROW = 110
-STATES = ("online", "degraded", "stale", "offline", "unknown", "isolated", "flowing", "slow",
-          "stalled", "stuck", "down", "ok", "at_risk", "blocked", "note")
+STATES = ("online", "degraded", "stale", "offline", "unknown", "isolated", "invalid", "flowing",
+          "slow", "stalled", "stuck", "down", "ok", "at_risk", "blocked", "note")
 SILENT = ("offline", "stale", "unknown", "isolated")
 """States in which an organisation's readings are last-known values, shown muted."""
-TROUBLE = ("offline", "stale", "down", "blocked", "at_risk", "stalled", "stuck")
+TROUBLE = ("offline", "stale", "invalid", "down", "blocked", "at_risk", "stalled", "stuck")
 READINGS = ("email", "phone", "backlog", "trend")
 
 

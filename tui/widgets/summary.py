@@ -10,6 +10,7 @@ from chain.views import ChainView, LinkState, OrgState, ProcessState
 from tui import format as fmt
 
 TROUBLE = (OrgState.OFFLINE, OrgState.STALE, OrgState.ISOLATED, OrgState.DEGRADED)
+"""Always counted on the first line, even at zero; INVALID and the rest only when present."""
 PROBLEMS = (LinkState.DOWN, LinkState.STALLED, LinkState.STUCK, LinkState.SLOW)
 
 
@@ -37,6 +38,8 @@ class ChainSummary(Static):
             since = fmt.clock_time(view.monitor_since, view.at)
             link = f"broker {self.broker_url}: DISCONNECTED since {since}"
         rejected = f"  ·  {view.rejected} payloads rejected" if view.rejected else ""
+        if view.unattributed:
+            rejected += f" ({view.unattributed} on no organisation's topic)"
         clock = time.strftime("%d %b %H:%M:%S", time.localtime(view.at))
         self.update(f"{orgs}\n{flows}  ·  {impact}{rejected}\n{clock}  ·  {link}")
         self.set_class(not view.monitor_connected, "-disconnected")
