@@ -126,7 +126,7 @@ async def test_configured_agent_runs_as_a_daemon_and_stops_cleanly(
             om = engine.view(time.time()).org("om")
             return om.state is OrgState.ONLINE and om.backlog_total == 77
 
-        await until(online, within=15)
+        await until(online, within=30)  # a subprocess start on a loaded machine
         process.send_signal(signal.SIGTERM)
         await until(lambda: engine.view(time.time()).org("om").cause == "stopped", within=5)
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=5)
