@@ -117,7 +117,12 @@ async def test_restart_loop_reconnects_fast_and_loses_no_acknowledged_reading(
             acknowledged = set(agent.acknowledged) | set(outbox.acknowledged)
             return outbox.size == 0 and acknowledged <= watch.keys()
 
-        await until(delivered, within=30)  # eventual delivery; a loaded CI machine is slow
+        try:
+            await until(delivered, within=30)  # eventual delivery; a loaded machine is slow
+        except AssertionError:
+            missing = (set(agent.acknowledged) | set(outbox.acknowledged)) - watch.keys()
+            raise AssertionError(f"outbox holds {outbox.size}; acknowledged but not recorded: "
+                                 f"{sorted(missing)[:10]} ({len(missing)})") from None
     await proxy.stop()
     acknowledged = set(agent.acknowledged) | set(outbox.acknowledged)
     flows = await recorded_flows(recording)
