@@ -120,23 +120,41 @@ async def test_configured_agent_runs_as_a_daemon_and_stops_cleanly(
         sys.executable, "-m", "ketenwacht", "agent", "--config", str(path),
         stderr=asyncio.subprocess.PIPE,
     )
+    said: list[bytes] = []
+
+    async def listen() -> None:
+        # Drained as it comes: a full pipe would stall the agent's logging, and the agent.
+        assert process.stderr is not None
+        async for line in process.stderr:
+            said.append(line)
+
+    listening = asyncio.create_task(listen())
     try:
         def online() -> bool:
             """om ONLINE with backlog 77"""
             om = engine.view(time.time()).org("om")
             return om.state is OrgState.ONLINE and om.backlog_total == 77
 
-        await until(online, within=30)  # a subprocess start on a loaded machine
+        try:
+            await until(online, within=30)  # a subprocess start on a loaded machine
+        except AssertionError:
+            om = engine.view(time.time()).org("om")
+            raise AssertionError(
+                f"om {om.state.value} ({om.cause}), backlog {om.backlog_total}; the agent "
+                f"said: {b''.join(said[-5:]).decode(errors='replace')}") from None
         process.send_signal(signal.SIGTERM)
         await until(lambda: engine.view(time.time()).org("om").cause == "stopped", within=5)
-        _, stderr = await asyncio.wait_for(process.communicate(), timeout=5)
+        await asyncio.wait_for(process.wait(), timeout=5)
+        await listening
         assert process.returncode == 0
     finally:
         if process.returncode is None:
             process.kill()
             await process.wait()
+        listening.cancel()
         monitor.cancel()
-        await asyncio.gather(monitor, return_exceptions=True)
+        await asyncio.gather(monitor, listening, return_exceptions=True)
+    stderr = b"".join(said)
     logs = [json.loads(line) for line in stderr.decode().splitlines()]
     assert logs, "the daemon logs JSON lines when not on a terminal"
     assert all(entry["org"] == "om" for entry in logs), "every line names the organisation"
