@@ -93,3 +93,13 @@ class AccessControlPlugin(BaseAuthPlugin, BaseTopicPlugin):  # type: ignore[misc
         else:
             allowed = False
         return allowed
+
+
+class LoopbackAuth(BaseAuthPlugin):  # type: ignore[misc]
+    """Everyone may connect: the embedded broker without credentials binds loopback only.
+
+    Not amqtt's AnonymousAuthPlugin, which marks every session anonymous; amqtt holds
+    nothing for an anonymous persistent session while it is away."""
+
+    async def authenticate(self, *, session: Any) -> bool:
+        return True

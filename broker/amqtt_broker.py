@@ -8,16 +8,26 @@ that holds the subscription, and only when the plugins let that session receive 
 
 And a client connecting with the id of a client still connected takes over, as MQTT 3.1.1
 requires (§3.1.4): the old connection's Last Will goes out at once and the connection ends.
+
+And what is held for a persistent session while its client is away goes out as a normal
+message, not flagged retained (§3.3.1.3; amqtt flags it, so a recorder would file a reading
+as a retained copy), and at most MAX_HELD of it, oldest first, as Mosquitto's
+`max_queued_messages` bounds it: a client that never returns must not exhaust the memory.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from typing import Any
 
 from amqtt.broker import Broker
 from amqtt.contexts import Action
+
+from broker.held import MAX_HELD
+
+log = logging.getLogger("ketenwacht.sessions")
 
 
 class CheckedBroker(Broker):  # type: ignore[misc]
@@ -62,5 +72,30 @@ class CheckedBroker(Broker):  # type: ignore[misc]
             sends.append(asyncio.ensure_future(handler.mqtt_publish(
                 retained.topic, retained.data, min(qos, retained.qos or qos), retain=True
             )))
+        if sends:
+            await asyncio.wait(sends)
+
+    async def _retain_broadcast_message(
+        self, broadcast: dict[str, Any], qos: int, target_session: Any
+    ) -> None:
+        if target_session.retained_messages.qsize() >= MAX_HELD:
+            if not getattr(target_session, "ketenwacht_dropping", False):
+                target_session.ketenwacht_dropping = True
+                log.warning("%s has been away for %d messages; dropping what comes next "
+                            "until it returns", target_session.client_id, MAX_HELD)
+            return
+        await super()._retain_broadcast_message(broadcast, qos, target_session)
+
+    async def _publish_session_retained_messages(self, session: Any) -> None:
+        session.ketenwacht_dropping = False
+        handler = self._get_handler(session)
+        if handler is None:
+            return
+        sends = []
+        while not session.retained_messages.empty():
+            held = session.retained_messages.get_nowait()
+            sends.append(asyncio.ensure_future(
+                handler.mqtt_publish(held.topic, held.data, held.qos, retain=False)
+            ))
         if sends:
             await asyncio.wait(sends)

@@ -50,7 +50,10 @@ def make_client(
     keepalive: int = 30,
     timeout: float = 10.0,
     tls_context: ssl.SSLContext | None = None,
+    clean_session: bool = True,
 ) -> aiomqtt.Client:
+    """`clean_session=False`: the broker keeps this client id's subscriptions while it is
+    away and queues its QoS 1 messages for it."""
     if address.tls and tls_context is None:
         tls_context = ssl.create_default_context()
     client = aiomqtt.Client(
@@ -62,7 +65,7 @@ def make_client(
         will=will,
         keepalive=keepalive,
         timeout=timeout,
-        clean_session=True,
+        clean_session=clean_session,
         tls_context=tls_context,
         logger=logging.getLogger("ketenwacht.mqtt"),
     )
@@ -143,6 +146,27 @@ async def cancel_and_wait(*tasks: asyncio.Task[None]) -> None:
     for task in tasks:
         if not task.cancelled():
             task.exception()
+
+
+async def subscribe(client: aiomqtt.Client, topic_filter: str, *, qos: int) -> None:
+    """Subscribe, and raise MqttError as soon as the connection drops meanwhile: aiomqtt
+    would wait out its whole timeout for a SUBACK that cannot come, and a monitor would
+    say "connected" all that time about a broker that is gone."""
+    subscribing = asyncio.ensure_future(client.subscribe(topic_filter, qos=qos))
+    disconnected = getattr(client, "_disconnected", None)
+    if not isinstance(disconnected, asyncio.Future):
+        await subscribing
+        return
+    try:
+        await asyncio.wait({subscribing, disconnected}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if not subscribing.done():
+            subscribing.cancel()
+            with contextlib.suppress(asyncio.CancelledError, aiomqtt.MqttError):
+                await subscribing
+    if subscribing.cancelled():
+        raise aiomqtt.MqttError(f"connection lost while subscribing to {topic_filter}")
+    subscribing.result()
 
 
 async def until_disconnected(client: aiomqtt.Client) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from broker.acl import parse_acl
 from broker.address import BrokerAddress
+from broker.held import EXPIRY
 from broker.passwords import parse_password_file
 from broker.setup_dir import Layout, Manifest, read_file
 from chain.errors import BrokerUnavailable, UsageError
@@ -83,14 +84,17 @@ class EmbeddedBroker:
 
     def __init__(
         self, host: str = "127.0.0.1", port: int | None = None, *,
-        access: BrokerAccess | None = None,
+        access: BrokerAccess | None = None, sessions: Path | None = None,
     ) -> None:
+        """`sessions`: a file where persistent sessions are kept across restarts (see
+        broker.session_store); without it they last as long as this broker."""
         if access is None and not is_loopback(host):
             raise UsageError(
                 f"embedded broker: refusing to listen on {host}: without credentials it binds "
                 "loopback only (use 127.0.0.1, or --config DIR from `ketenwacht broker init`)"
             )
         self.access = access
+        self.sessions = sessions
         self.address = BrokerAddress(
             host=host, port=port or free_port(host), tls=access is not None
         )
@@ -101,15 +105,20 @@ class EmbeddedBroker:
         self._broker: Any = None
 
     def _config(self) -> dict[str, Any]:
+        config = self._access_config()
+        config["session_expiry_interval"] = int(EXPIRY)
+        if self.sessions is not None:
+            config["plugins"]["broker.session_store.PersistentSessions"] = {
+                "file": str(self.sessions)
+            }
+        return config
+
+    def _access_config(self) -> dict[str, Any]:
         bind = f"{self.address.host}:{self.address.port}"
         if self.access is None:
             return {
                 "listeners": {"default": {"type": "tcp", "bind": bind}},
-                "plugins": {
-                    "amqtt.plugins.authentication.AnonymousAuthPlugin": {
-                        "allow_anonymous": True
-                    },
-                },
+                "plugins": {"broker.access_plugin.LoopbackAuth": {}},
             }
         access = self.access
         # Python's server context already refuses anything below TLS 1.2; with the CA given,

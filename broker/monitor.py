@@ -11,7 +11,7 @@ from typing import Protocol
 import aiomqtt
 
 from broker.address import BrokerAddress
-from broker.connection import Backoff, make_client, run_connected
+from broker.connection import Backoff, make_client, run_connected, subscribe
 from broker.topics import Topics
 from chain.engine import ChainEngine
 from chain.errors import BrokerUnavailable, PayloadError
@@ -93,12 +93,20 @@ class Monitor:
     """Reads every message under a topic root; reconnects on its own until cancelled."""
 
     def __init__(self, address: BrokerAddress, topics: Topics,
-                 *, clock: Callable[[], float] = time.time) -> None:
-        """`clock` dates what arrives: the wall clock live, the exercise's clock in one."""
+                 *, clock: Callable[[], float] = time.time, session: str | None = None) -> None:
+        """`clock` dates what arrives: the wall clock live, the exercise's clock in one.
+
+        `session`: a persistent session under this client id, for a recorder. The broker
+        then keeps the subscription while the monitor is away (across its own restarts too,
+        when it persists sessions) and delivers the QoS 1 messages it held on return, so a
+        reading acknowledged in between is not lost. Held messages are dated by their
+        arrival here, like everything else; heartbeats (QoS 0) are not held.
+        """
         self.address = address
         self.topics = topics
         self._clock = clock
-        self._identifier = f"ketenwacht-monitor-{uuid.uuid4().hex[:8]}"
+        self.session = session
+        self._identifier = session or f"ketenwacht-monitor-{uuid.uuid4().hex[:8]}"
         self._client: aiomqtt.Client | None = None
 
     async def run(
@@ -107,10 +115,11 @@ class Monitor:
         """Dispatch every message to `sink`; with `record`, hand each one, as received and
         before decoding, to the recorder too."""
         def connect() -> aiomqtt.Client:
-            return make_client(self.address, identifier=self._identifier, keepalive=10)
+            return make_client(self.address, identifier=self._identifier, keepalive=10,
+                               clean_session=self.session is None)
 
         async def work(client: aiomqtt.Client) -> None:
-            await client.subscribe(self.topics.everything, qos=1)
+            await subscribe(client, self.topics.everything, qos=1)
             self._client = client
             try:
                 async for received in client.messages:

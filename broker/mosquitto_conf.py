@@ -6,6 +6,7 @@ persistence, the pid file and logging, and Mosquitto refuses some of those twice
 
 from __future__ import annotations
 
+from broker.held import AUTOSAVE_SECONDS, EXPIRY_DAYS, MAX_HELD
 from broker.setup_dir import Manifest
 
 
@@ -27,6 +28,13 @@ def render_mosquitto_conf(manifest: Manifest) -> str:
         "allow_anonymous false",
         f"password_file {files}/passwords",
         f"acl_file {files}/acl",
+        "",
+        "# The recorder keeps a persistent session: what agents publish while it (or this",
+        "# broker) restarts is held for it. Debian's mosquitto.conf turns persistence on;",
+        "# these say how often it is saved, how much is held and for how long.",
+        f"autosave_interval {AUTOSAVE_SECONDS}",
+        f"max_queued_messages {MAX_HELD}",
+        f"persistent_client_expiration {EXPIRY_DAYS}d",
         "",
         "# Username and password over TLS.",
         f"listener {manifest.tls_port}",

@@ -16,6 +16,7 @@ import pytest
 
 from broker.address import BrokerAddress
 from broker.embedded import EmbeddedBroker, free_port
+from broker.held import MAX_HELD
 
 
 def wait_for_port(port: int, timeout: float = 10.0) -> None:
@@ -39,10 +40,14 @@ class Mosquitto:
     """A Mosquitto subprocess on a fixed free port, which tests may kill and start again."""
 
     def __init__(
-        self, workdir: Path, *, include: Path | None = None, port: int | None = None
+        self, workdir: Path, *, include: Path | None = None, port: int | None = None,
+        persistent: bool = False,
     ) -> None:
         """Anonymous on one loopback port; or, with `include`, a directory of production
-        settings (`broker init`'s broker/) loaded as Debian loads conf.d, waiting on `port`."""
+        settings (`broker init`'s broker/) loaded as Debian loads conf.d, waiting on `port`.
+        `persistent`: sessions and held messages saved in `workdir` every second, as
+        Debian's `persistence true` with a short `autosave_interval`, and as many held as
+        `broker init`'s settings allow."""
         binary = shutil.which("mosquitto") or (
             "/usr/sbin/mosquitto" if os.path.exists("/usr/sbin/mosquitto") else None
         )
@@ -53,16 +58,22 @@ class Mosquitto:
         self.binary = binary
         self.address = BrokerAddress("127.0.0.1", port or free_port())
         self.conf = workdir / "mosquitto.conf"
+        # As root, Mosquitto would drop to its own user and could neither read the 0600
+        # files nor write its database.
+        stay_root = "user root\n" if os.geteuid() == 0 else ""
+        persistence = (
+            f"persistence true\npersistence_location {workdir}/\nautosave_interval 1\n"
+            f"max_queued_messages {MAX_HELD}\n"
+            if persistent else "persistence false\n"
+        )
         if include is None:
             self.conf.write_text(
-                f"listener {self.address.port} 127.0.0.1\nallow_anonymous true\n"
-                "persistence false\nlog_dest stderr\nlog_type error\n"
+                f"{stay_root}listener {self.address.port} 127.0.0.1\nallow_anonymous true\n"
+                f"{persistence}log_dest stderr\nlog_type error\n"
             )
         else:
-            # As root, Mosquitto would drop to its own user and could not read the 0600 files.
-            stay_root = "user root\n" if os.geteuid() == 0 else ""
             self.conf.write_text(
-                f"{stay_root}persistence false\nlog_dest stderr\nlog_type error\n"
+                f"{stay_root}{persistence}log_dest stderr\nlog_type error\n"
                 f"include_dir {include}\n"
             )
         self.process: subprocess.Popen[bytes] | None = None

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 from agents.runtime import Agent
+from broker.address import BrokerAddress
 from broker.connection import Backoff
 from broker.embedded import EmbeddedBroker
 from broker.monitor import EngineSink, Monitor
@@ -15,6 +17,7 @@ from chain.views import OrgState
 from chain.wire import Message
 from ketenwacht.setup import load_topology
 from tests.conftest import until
+from tests.proxy import Proxy
 
 
 def test_backoff_grows_with_full_jitter_and_resets() -> None:
@@ -74,3 +77,41 @@ async def test_agent_and_monitor_reconnect_after_a_broker_restart() -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
         await first.stop()
         await second.stop()
+
+
+class ConnectionLog:
+    """A monitor sink that keeps only when the connection went up and down."""
+
+    def __init__(self) -> None:
+        self.changes: list[tuple[bool, float]] = []
+
+    def connection_changed(self, connected: bool, at: float) -> None:
+        self.changes.append((connected, time.monotonic()))
+
+    def message_received(self, *_: object, **__: object) -> None: ...
+    def message_rejected(self, *_: object, **__: object) -> None: ...
+    def op_received(self, *_: object, **__: object) -> None: ...
+    def control_received(self, *_: object, **__: object) -> None: ...
+
+
+async def test_monitor_notices_a_link_lost_while_it_subscribes(any_broker: BrokerAddress) -> None:
+    """The link dies after CONNACK, before SUBACK: the monitor says "disconnected" within a
+    second, not after aiomqtt's 10 s wait for a SUBACK that cannot come (a broker killed
+    just as a recorder returned showed "connected" that long)."""
+    proxy = Proxy(any_broker)
+    proxy.latency = 0.5  # CONNACK after ~1 s; SUBACK would come ~1 s after that
+    log = ConnectionLog()
+    task = asyncio.create_task(
+        Monitor(await proxy.start(), Topics()).run(log, backoff=Backoff(initial=5, maximum=5))
+    )
+    try:
+        await until(lambda: bool(log.changes) and log.changes[-1][0], within=5)
+        proxy.cut()
+        cut_at = time.monotonic()
+        await until(lambda: not log.changes[-1][0], within=5)
+        assert log.changes[-1][1] - cut_at < 1.0, log.changes
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await proxy.stop()

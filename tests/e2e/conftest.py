@@ -51,9 +51,9 @@ async def restartable(
     (SIGKILL) or the embedded amqtt (connections aborted, then stopped)."""
     broker: EmbeddedRestartable | MosquittoRestartable
     if request.param == "amqtt":
-        broker = EmbeddedRestartable()
+        broker = EmbeddedRestartable(tmp_path / "sessions.json")
     else:
-        broker = MosquittoRestartable(Mosquitto(tmp_path))
+        broker = MosquittoRestartable(Mosquitto(tmp_path, persistent=True))
     await broker.start()
     try:
         yield broker

@@ -51,14 +51,16 @@ class RestartableBroker(Protocol):
 
 
 class EmbeddedRestartable:
-    """amqtt on a fixed port; `kill` drops every connection without a word, then stops."""
+    """amqtt on a fixed port, keeping persistent sessions in `sessions` as `ketenwacht
+    broker` does; `kill` drops every connection without a word, then stops."""
 
-    def __init__(self) -> None:
+    def __init__(self, sessions: Path) -> None:
+        self.sessions = sessions
         self._broker = EmbeddedBroker()
         self.address = self._broker.address
 
     async def start(self) -> None:
-        self._broker = EmbeddedBroker(port=self.address.port)
+        self._broker = EmbeddedBroker(port=self.address.port, sessions=self.sessions)
         await self._broker.start()
 
     async def kill(self) -> None:
@@ -75,7 +77,8 @@ class EmbeddedRestartable:
 
 
 class MosquittoRestartable:
-    """Mosquitto killed with SIGKILL and started again on the same port."""
+    """Mosquitto killed with SIGKILL and started again on the same port (persistent, for
+    a recorder's session to outlive it)."""
 
     def __init__(self, mosquitto: Mosquitto) -> None:
         self._mosquitto = mosquitto
@@ -167,11 +170,13 @@ class Watch:
     """A monitor (as the TUI and recorder run it) folding into an engine, keeping every
     message it received as the recorder would store it."""
 
-    def __init__(self, address: BrokerAddress, *, recorder: Recorder | None = None) -> None:
-        """With `recorder`, everything received is also stored, as `ketenwacht record` does."""
+    def __init__(self, address: BrokerAddress, *, recorder: Recorder | None = None,
+                 session: str | None = None) -> None:
+        """With `recorder`, everything received is also stored, as `ketenwacht record` does;
+        with `session`, on a persistent session under that client id, as it does too."""
         self.engine = ChainEngine(load_topology(None))
         self.recorder = recorder
-        self.monitor = Monitor(address, Topics())
+        self.monitor = Monitor(address, Topics(), session=session)
         self.received: list[tuple[float, str, bytes, bool]] = []
         self._task: asyncio.Task[None] | None = None
 
