@@ -1,30 +1,37 @@
-"""Broker kill/restart loop, longer than the suite's: reconnect times and what was lost.
+"""Broker kill/restart loop at random moments: reconnect times and what was lost.
 
 An in-process agent (interval 0.1 s, keepalive 1 s, outbox) publishes straight to the broker;
-a monitor with the recorder's tap keeps everything it receives. Each cycle kills the broker
-(Mosquitto: SIGKILL; amqtt: connections aborted, then stopped), waits, and starts it again
-on the same port. Reported: the agent's reconnect time after the broker's return (median,
-95th percentile, max), readings acknowledged to the agent vs recorded, and any acknowledged
-reading that never reached the recorder.
+a monitor with the recorder's tap keeps everything it receives. Agent and recorder use the
+production backoff (0.25 s doubling to 4 s, full jitter) and race back after every restart,
+as they would in the field. Each cycle kills the broker (Mosquitto: SIGKILL; amqtt:
+connections aborted, then stopped) at a random moment after its previous start, waits, and
+starts it again on the same port, with its persistence (Mosquitto: `persistence true`,
+`autosave_interval` --autosave; amqtt: ketenwacht's session file).
 
-With --gate the agent reaches the broker through a proxy that lets it in only once the
-recorder has resubscribed (as the suite does); without, agent and recorder race back, and
-what the broker acknowledges before the recorder has resubscribed is lost.
+Two runs in one: the recorder on a clean session (the baseline: what a restart loses when
+the broker forgets the recorder's subscription) and on a persistent session (the fix: the
+broker holds what arrives before the recorder is back). Reported for each: the agent's
+reconnect time after the broker's return (median, p95, max), readings acknowledged to the
+agent, recorded, and acknowledged but never recorded.
 
 Run: PYTHONPATH=. .venv/bin/python bench/broker_restarts.py [--broker mosquitto|amqtt]
-     [--cycles 30] [--gate]
+     [--cycles 30] [--outage 1.0] [--autosave 10]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+import random
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
+from broker.connection import Backoff
 from tests.conftest import Mosquitto
 from tests.e2e.faults import (
     EmbeddedRestartable,
@@ -33,7 +40,19 @@ from tests.e2e.faults import (
     Watch,
     acked_agent,
 )
-from tests.proxy import Proxy
+
+RECORDER = "ketenwacht-recorder-bench"
+SEED = 7
+
+
+@dataclass
+class Outcome:
+    reconnects: list[float]
+    acknowledged: int
+    recorded: int
+    unique: int
+    lost: int
+    sessions_lost: int
 
 
 async def wait_for(predicate: Callable[[], bool], within: float) -> None:
@@ -44,31 +63,30 @@ async def wait_for(predicate: Callable[[], bool], within: float) -> None:
         await asyncio.sleep(0.01)
 
 
-async def run(kind: str, cycles: int, outage: float, gate: bool, workdir: Path) -> None:
-    broker: RestartableBroker = (
-        EmbeddedRestartable() if kind == "amqtt" else MosquittoRestartable(Mosquitto(workdir))
-    )
+def make_broker(kind: str, workdir: Path, autosave: int) -> RestartableBroker:
+    if kind == "amqtt":
+        return EmbeddedRestartable(workdir / "sessions.json")
+    return MosquittoRestartable(Mosquitto(workdir, autosave=autosave))
+
+
+async def run(kind: str, session: str | None, args: argparse.Namespace,
+              workdir: Path) -> Outcome:
+    chance = random.Random(SEED)
+    broker = make_broker(kind, workdir, args.autosave)
     await broker.start()
-    proxy = Proxy(broker.address)
-    agent_side = await proxy.start() if gate else broker.address
     reconnects: list[float] = []
     try:
         async with (
-            Watch(broker.address) as watch,
-            acked_agent(agent_side, workdir / "om.outbox") as (agent, outbox),
+            Watch(broker.address, session=session, backoff=Backoff()) as watch,
+            acked_agent(broker.address, workdir / "om.outbox") as (agent, outbox),
         ):
             await wait_for(lambda: len(watch.flows()) >= 5, within=10)
-            for _ in range(cycles):
+            await asyncio.sleep(args.autosave + 1)  # the recorder's session is on disk
+            for _ in range(args.cycles):
                 await broker.kill()
-                if gate:
-                    await proxy.refuse()
-                    proxy.cut()
-                await asyncio.sleep(outage)
+                await asyncio.sleep(args.outage)
                 before = agent.connections
                 await broker.start()
-                if gate:
-                    await watch.until_subscribed()
-                    await proxy.listen()
                 back = time.monotonic()
 
                 def reconnected(earlier: int = before) -> bool:
@@ -76,36 +94,47 @@ async def run(kind: str, cycles: int, outage: float, gate: bool, workdir: Path) 
 
                 await wait_for(reconnected, within=30)
                 reconnects.append(time.monotonic() - back)
-                await asyncio.sleep(0.5)
-            await wait_for(lambda: outbox.size == 0, within=30)
-            await asyncio.sleep(1.0)
+                await asyncio.sleep(chance.uniform(args.up_min, args.up_max))
+            await wait_for(lambda: outbox.size == 0, within=60)
+            await asyncio.sleep(5.0)  # the recorder's own backoff, then what was held
             acknowledged = set(agent.acknowledged) | set(outbox.acknowledged)
             recorded = watch.keys()
-            flows = len(watch.flows())
+            return Outcome(reconnects, len(acknowledged), len(watch.flows()), len(recorded),
+                           len(acknowledged - recorded), watch.monitor.sessions_lost)
     finally:
-        await proxy.stop()
         await broker.kill()
-    reconnects.sort()
-    p95 = reconnects[min(len(reconnects) - 1, int(0.95 * len(reconnects)))]
-    print(f"{kind}{' gated' if gate else ''}: {cycles} restarts, outage {outage}s; "
-          f"reconnect after the broker's return "
-          f"median {statistics.median(reconnects):.2f}s p95 {p95:.2f}s "
-          f"max {reconnects[-1]:.2f}s")
-    print(f"  acknowledged {len(acknowledged)}, recorded {flows} ({len(recorded)} unique, "
-          f"{flows - len(recorded)} duplicates), acknowledged but not recorded "
-          f"{len(acknowledged - recorded)}")
+
+
+def report(label: str, outcome: Outcome) -> None:
+    times = sorted(outcome.reconnects)
+    p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
+    print(f"  {label:<26} reconnect median {statistics.median(times):.2f}s p95 {p95:.2f}s "
+          f"max {times[-1]:.2f}s; acknowledged {outcome.acknowledged}, recorded "
+          f"{outcome.recorded} ({outcome.unique} unique), lost {outcome.lost} "
+          f"({100 * outcome.lost / max(1, outcome.acknowledged):.1f} %)"
+          + (f"; session forgotten by the broker {outcome.sessions_lost}x"
+             if outcome.sessions_lost else ""))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--broker", choices=["mosquitto", "amqtt"], default="mosquitto")
     parser.add_argument("--cycles", type=int, default=30)
-    parser.add_argument("--outage", type=float, default=1.0)
-    parser.add_argument("--gate", action="store_true",
-                        help="let the agent in only once the recorder has resubscribed")
+    parser.add_argument("--outage", type=float, default=1.0, help="seconds down per cycle")
+    parser.add_argument("--up-min", type=float, default=0.5,
+                        help="shortest time up before the next kill (s)")
+    parser.add_argument("--up-max", type=float, default=8.0,
+                        help="longest time up before the next kill (s)")
+    parser.add_argument("--autosave", type=int, default=10,
+                        help="Mosquitto's autosave_interval (broker init writes 10)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as workdir:
-        asyncio.run(run(args.broker, args.cycles, args.outage, args.gate, Path(workdir)))
+    logging.getLogger("ketenwacht").setLevel(logging.ERROR)  # one warning per kill otherwise
+    print(f"{args.broker}: {args.cycles} kills, {args.outage}s down, up "
+          f"{args.up_min}-{args.up_max}s between kills"
+          + (f", autosave every {args.autosave}s" if args.broker == "mosquitto" else ""))
+    for label, session in (("clean session (baseline)", None), ("persistent session", RECORDER)):
+        with tempfile.TemporaryDirectory() as workdir:
+            report(label, asyncio.run(run(args.broker, session, args, Path(workdir))))
 
 
 if __name__ == "__main__":

@@ -10,8 +10,12 @@ import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiomqtt
+import paho.mqtt.client as mqtt
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 from broker.address import BrokerAddress
 from broker.hostile_topics import tolerate_hostile_topics
@@ -42,6 +46,19 @@ class Backoff:
         self._attempt = 0
 
 
+class Client(aiomqtt.Client):
+    """aiomqtt's client, noting whether the broker still had our session (CONNACK)."""
+
+    session_present = False
+
+    def _on_connect(
+        self, client: mqtt.Client, userdata: Any, flags: mqtt.ConnectFlags,
+        reason_code: ReasonCode, properties: Properties | None = None,
+    ) -> None:
+        self.session_present = bool(flags.session_present)
+        super()._on_connect(client, userdata, flags, reason_code, properties)
+
+
 def make_client(
     address: BrokerAddress,
     *,
@@ -51,12 +68,12 @@ def make_client(
     timeout: float = 10.0,
     tls_context: ssl.SSLContext | None = None,
     clean_session: bool = True,
-) -> aiomqtt.Client:
+) -> Client:
     """`clean_session=False`: the broker keeps this client id's subscriptions while it is
     away and queues its QoS 1 messages for it."""
     if address.tls and tls_context is None:
         tls_context = ssl.create_default_context()
-    client = aiomqtt.Client(
+    client = Client(
         address.host,
         address.port,
         username=address.username,

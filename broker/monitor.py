@@ -11,7 +11,7 @@ from typing import Protocol
 import aiomqtt
 
 from broker.address import BrokerAddress
-from broker.connection import Backoff, make_client, run_connected, subscribe
+from broker.connection import Backoff, Client, make_client, run_connected, subscribe
 from broker.topics import Topics
 from chain.engine import ChainEngine
 from chain.errors import BrokerUnavailable, PayloadError
@@ -107,6 +107,9 @@ class Monitor:
         self._clock = clock
         self.session = session
         self._identifier = session or f"ketenwacht-monitor-{uuid.uuid4().hex[:8]}"
+        self._resumed = False
+        self.sessions_lost = 0
+        """Reconnects on which the broker no longer had the persistent session."""
         self._client: aiomqtt.Client | None = None
 
     async def run(
@@ -119,6 +122,8 @@ class Monitor:
                                clean_session=self.session is None)
 
         async def work(client: aiomqtt.Client) -> None:
+            if self.session is not None:
+                self._check_session(client)
             await subscribe(client, self.topics.everything, qos=1)
             self._client = client
             try:
@@ -134,6 +139,18 @@ class Monitor:
         await run_connected(
             connect, work, logger=log, on_connection=sink.connection_changed, backoff=backoff
         )
+
+    def _check_session(self, client: aiomqtt.Client) -> None:
+        present = isinstance(client, Client) and client.session_present
+        if self._resumed and not present:
+            # Only a reconnect can tell: on the first connect the session may be new.
+            self.sessions_lost += 1
+            log.warning(
+                "the broker no longer had session %s (no persistence, or it expired): what "
+                "was published while this monitor was away is not in the recording",
+                self._identifier,
+            )
+        self._resumed = True
 
     @property
     def queued(self) -> int:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from agents.session import default_state_dir
 from broker.acl import Role
 from broker.embedded import BrokerAccess, EmbeddedBroker
 from broker.provision import ServiceUsers, init_setup, rotate
@@ -72,7 +74,16 @@ async def run_broker(host: str, port: int | None, config: Path | None) -> None:
     if config is not None:
         access, manifest = BrokerAccess.from_setup(config)
         port = port or manifest.tls_port
-    async with EmbeddedBroker(host, port or 1883, access=access) as broker:
+    port = port or 1883
+    state = default_state_dir()
+    sessions: Path | None = state / f"embedded-broker-{port}.sessions.json"
+    try:
+        state.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        print(f"warning: {state}: {error.strerror or error}; persistent sessions "
+              "(a recorder's) will not outlive this broker", file=sys.stderr)
+        sessions = None
+    async with EmbeddedBroker(host, port, access=access, sessions=sessions) as broker:
         where = broker.address.url
         if broker.local_address is not None:
             where += f" and {broker.local_address.url}"

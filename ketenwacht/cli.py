@@ -64,6 +64,14 @@ def _exercise_name(text: str) -> str:
     return text
 
 
+def _client_id(text: str) -> str:
+    # Printable ASCII without MQTT's wildcards and separator: safe on every broker we support.
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", text):
+        raise argparse.ArgumentTypeError(
+            f"expected a client id (1-64 letters, digits, '.', '_', '-'), got {text!r}")
+    return text
+
+
 def _hours(text: str) -> float:
     value = _number(text, "a number of hours")
     if not 0 <= value <= 24 * 366:
@@ -168,6 +176,10 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument("--out", type=Path,
                         help="the recording (default: the state directory's recording.sqlite)")
     record.add_argument("--keep-days", type=_positive, help="prune what is older (default: keep)")
+    record.add_argument(
+        "--session", type=_client_id, metavar="ID",
+        help="client id of the recorder's persistent session, in which the broker holds what "
+             "arrives while the recorder is away (default: from this host and --out)")
 
     replay = commands.add_parser(
         "replay", help="play a recording on the screen, on its own clock (space, + -, s)")
@@ -206,13 +218,14 @@ def run(args: argparse.Namespace) -> int:
         return _agent(args, topics)
     if args.command == "record":
         from agents.session import default_state_dir
-        from ketenwacht.record import run_recorder
+        from ketenwacht.record import recorder_session, run_recorder
         from ketenwacht.setup import configure_logging
 
         configure_logging(verbose=False)
         out = args.out or default_state_dir() / "recording.sqlite"
         asyncio.run(run_recorder(BrokerAddress.parse(args.broker), topics, out,
-                                 keep_days=args.keep_days))
+                                 keep_days=args.keep_days,
+                                 session=args.session or recorder_session(out, topics)))
         return 0
     if args.command == "broker":
         from ketenwacht import broker_commands

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
+import re
+import socket
 from pathlib import Path
 
 from broker.address import BrokerAddress
@@ -42,18 +45,30 @@ class _Counts:
         self.connected = connected
 
 
+def recorder_session(path: Path, topics: Topics) -> str:
+    """The recorder's client id: the same for every run on this host into this file under
+    this root (so the broker's session is resumed), different for any other recorder (so no
+    two recorders take each other's connection over)."""
+    host = re.sub(r"[^A-Za-z0-9_-]", "-", socket.gethostname())[:32] or "host"
+    digest = hashlib.sha256(f"{path.resolve()}\n{topics.root}".encode()).hexdigest()[:10]
+    return f"ketenwacht-recorder-{host}-{digest}"
+
+
 async def run_recorder(
-    address: BrokerAddress, topics: Topics, path: Path, *, keep_days: float | None
+    address: BrokerAddress, topics: Topics, path: Path, *, keep_days: float | None,
+    session: str,
 ) -> None:
-    """Record everything under the root until SIGTERM/SIGINT; survives broker restarts."""
+    """Record everything under the root until SIGTERM/SIGINT; survives broker restarts, and
+    on its persistent `session` also what arrives while it is away."""
     log = logging.getLogger("ketenwacht.recorder")
     counts = _Counts()
     keep = keep_days * 86_400 if keep_days else None
     async with Recorder(path, keep=keep) as recorder:
-        monitor = Monitor(address, topics)
+        monitor = Monitor(address, topics, session=session)
         task = asyncio.create_task(monitor.run(counts, record=recorder.record))
         cancel_on_signals(task)
-        log.info("recording %s from %s into %s", topics.everything, address.url, path)
+        log.info("recording %s from %s into %s (session %s)",
+                 topics.everything, address.url, path, session)
 
         async def report() -> None:
             while True:

@@ -41,13 +41,12 @@ class Mosquitto:
 
     def __init__(
         self, workdir: Path, *, include: Path | None = None, port: int | None = None,
-        persistent: bool = False,
+        autosave: int | None = None,
     ) -> None:
         """Anonymous on one loopback port; or, with `include`, a directory of production
         settings (`broker init`'s broker/) loaded as Debian loads conf.d, waiting on `port`.
-        `persistent`: sessions and held messages saved in `workdir` every second, as
-        Debian's `persistence true` with a short `autosave_interval`, and as many held as
-        `broker init`'s settings allow."""
+        `autosave`: persistence as Debian turns it on, sessions and held messages saved in
+        `workdir` every `autosave` seconds, and as many held as `broker init` allows."""
         binary = shutil.which("mosquitto") or (
             "/usr/sbin/mosquitto" if os.path.exists("/usr/sbin/mosquitto") else None
         )
@@ -62,9 +61,9 @@ class Mosquitto:
         # files nor write its database.
         stay_root = "user root\n" if os.geteuid() == 0 else ""
         persistence = (
-            f"persistence true\npersistence_location {workdir}/\nautosave_interval 1\n"
+            f"persistence true\npersistence_location {workdir}/\nautosave_interval {autosave}\n"
             f"max_queued_messages {MAX_HELD}\n"
-            if persistent else "persistence false\n"
+            if autosave else "persistence false\n"
         )
         if include is None:
             self.conf.write_text(

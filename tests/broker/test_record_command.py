@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sqlite3
+import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from broker.address import BrokerAddress
 from broker.connection import make_client
+from broker.embedded import free_port
 from broker.recorder import Recorder, read_since
 from chain.wire import encode
 from tests.chain import factory as f
-from tests.conftest import Mosquitto, until
+from tests.conftest import Mosquitto, until, wait_for_port
 
 T0 = 1_752_742_800.0
 
@@ -74,3 +80,102 @@ async def test_retention_prunes_what_is_older_than_kept(tmp_path: Path) -> None:
         await asyncio.sleep(0.7)
         recorder.record(T0 + 7200, "keten/v1/om/heartbeat", b"new", 0, False)
     assert [r.payload async for r in read_since(path, 0)] == [b"new"]
+
+
+class RecordCommand:
+    """`ketenwacht record` as a process that can be stopped and started again."""
+
+    def __init__(self, address: BrokerAddress, out: Path, env: dict[str, str]) -> None:
+        self.args = [sys.executable, "-m", "ketenwacht", "record", "--broker", address.url,
+                     "--out", str(out)]
+        self.env = env
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            *self.args, env=self.env, stderr=asyncio.subprocess.PIPE)
+
+    async def stop(self) -> str:
+        """SIGTERM; what it logged."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(self.process.communicate(), timeout=10)
+        assert self.process.returncode == 0, stderr.decode()
+        return stderr.decode()
+
+    async def kill(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+
+
+def embedded_broker_process(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ketenwacht", "broker", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    wait_for_port(port)
+    return process
+
+
+@pytest.mark.parametrize("kind", ["mosquitto", "amqtt"])
+async def test_what_arrives_while_recorder_and_broker_restart_is_recorded(
+    kind: str, tmp_path: Path
+) -> None:
+    """The recorder stops; the broker is killed (-9) and started again; readings arrive; the
+    recorder starts again: it gets them, because the broker kept its session on disk and
+    held them (Mosquitto's persistence; the embedded broker's session file)."""
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")}
+    out = tmp_path / "rec.sqlite"
+    mosquitto = Mosquitto(tmp_path, autosave=1) if kind == "mosquitto" else None
+    port = mosquitto.address.port if mosquitto else free_port()
+    address = BrokerAddress("127.0.0.1", port)
+
+    def start_broker() -> subprocess.Popen[bytes] | None:
+        if mosquitto is not None:
+            mosquitto.start()
+            return None
+        return embedded_broker_process(port, env)
+
+    broker = start_broker()
+    recorder = RecordCommand(address, out, env)
+    readings = [encode(f.flow(n, seq=n)) for n in range(1, 6)]
+    try:
+        await recorder.start()
+        for _ in range(40):  # until it is subscribed: its first reading is recorded
+            await publish_to(address, ("keten/v1/om/status", encode(f.online())))
+            if out.exists() and rows(out):
+                break
+            await asyncio.sleep(0.25)
+        await asyncio.sleep(1.5)  # Mosquitto has saved the session (autosave 1 s)
+        await recorder.stop()
+        if mosquitto is not None:
+            mosquitto.kill()
+        elif broker is not None:
+            broker.kill()
+            broker.wait()
+        broker = start_broker()
+        await publish_to(address, *(("keten/v1/om/flow/om-justid", r) for r in readings))
+        await asyncio.sleep(1.5)  # and what it holds
+        await recorder.start()
+
+        def all_recorded() -> bool:
+            """the five readings published while the recorder was away are recorded"""
+            return all(r in {payload for _, payload, _ in rows(out)} for r in readings)
+
+        await until(all_recorded, within=15)
+        log = await recorder.stop()
+        assert "no longer had session" not in log
+    finally:
+        await recorder.kill()
+        if mosquitto is not None:
+            mosquitto.stop()
+        elif broker is not None:
+            broker.kill()
+            broker.wait()
+
+
+async def publish_to(address: BrokerAddress, *messages: tuple[str, bytes]) -> None:
+    async with make_client(address, identifier="publisher") as client:
+        for topic, payload in messages:
+            await client.publish(topic, payload, qos=1)

@@ -53,7 +53,7 @@ async def restartable(
     if request.param == "amqtt":
         broker = EmbeddedRestartable(tmp_path / "sessions.json")
     else:
-        broker = MosquittoRestartable(Mosquitto(tmp_path, persistent=True))
+        broker = MosquittoRestartable(Mosquitto(tmp_path, autosave=1))
     await broker.start()
     try:
         yield broker

@@ -171,12 +171,14 @@ class Watch:
     message it received as the recorder would store it."""
 
     def __init__(self, address: BrokerAddress, *, recorder: Recorder | None = None,
-                 session: str | None = None) -> None:
+                 session: str | None = None, backoff: Backoff | None = None) -> None:
         """With `recorder`, everything received is also stored, as `ketenwacht record` does;
         with `session`, on a persistent session under that client id, as it does too."""
         self.engine = ChainEngine(load_topology(None))
         self.recorder = recorder
         self.monitor = Monitor(address, Topics(), session=session)
+        self.backoff = backoff or Backoff(initial=0.05, maximum=0.25)
+        """Fast by default, for tests; the bench uses the production one."""
         self.received: list[tuple[float, str, bytes, bool]] = []
         self._task: asyncio.Task[None] | None = None
 
@@ -188,8 +190,7 @@ class Watch:
 
     async def feed(self, sink: MonitorSink) -> None:
         """Deliver into `sink` (e.g. the TUI's), recording as we go, until cancelled."""
-        fast = Backoff(initial=0.05, maximum=0.25)
-        await self.monitor.run(sink, backoff=fast, record=self._tap)
+        await self.monitor.run(sink, backoff=self.backoff, record=self._tap)
 
     async def __aenter__(self) -> Watch:
         self._task = asyncio.create_task(self.feed(EngineSink(self.engine)))
