@@ -1,12 +1,13 @@
 """Broker kill/restart loop at random moments: reconnect times and what was lost.
 
 An in-process agent (interval 0.1 s, keepalive 1 s, outbox) publishes straight to the broker;
-a monitor with the recorder's tap keeps everything it receives. Agent and recorder use the
-production backoff (0.25 s doubling to 4 s, full jitter) and race back after every restart,
-as they would in the field. Each cycle kills the broker (Mosquitto: SIGKILL; amqtt:
-connections aborted, then stopped) at a random moment after its previous start, waits, and
-starts it again on the same port, with its persistence (Mosquitto: `persistence true`,
-`autosave_interval` --autosave; amqtt: ketenwacht's session file).
+a monitor with the recorder's tap keeps everything it receives. Agent and recorder use their
+production backoffs (agent 0.25 s doubling to 4 s, monitor 0.1 s to 1 s, full jitter) and
+race back after every restart, as they would in the field. Each cycle kills the broker
+(Mosquitto: SIGKILL; amqtt: connections aborted, then stopped) at a random moment after
+its previous start, waits, and starts it again on the same port, with its persistence
+(Mosquitto: `persistence true`, `autosave_interval` --autosave; amqtt: ketenwacht's
+session file).
 
 Two runs in one: the recorder on a clean session (the baseline: what a restart loses when
 the broker forgets the recorder's subscription) and on a persistent session (the fix: the
@@ -31,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from broker.connection import Backoff
+from broker.monitor import monitor_backoff
 from tests.conftest import Mosquitto
 from tests.e2e.faults import (
     EmbeddedRestartable,
@@ -77,7 +78,7 @@ async def run(kind: str, session: str | None, args: argparse.Namespace,
     reconnects: list[float] = []
     try:
         async with (
-            Watch(broker.address, session=session, backoff=Backoff()) as watch,
+            Watch(broker.address, session=session, backoff=monitor_backoff()) as watch,
             acked_agent(broker.address, workdir / "om.outbox") as (agent, outbox),
         ):
             await wait_for(lambda: len(watch.flows()) >= 5, within=10)

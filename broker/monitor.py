@@ -89,6 +89,12 @@ class EngineSink:
         self._on_change()
 
 
+def monitor_backoff() -> Backoff:
+    """Quicker back than an agent: a chain has one or a few monitors, not hundreds to spread
+    out, and until a recorder is back its broker holds what arrives in memory only."""
+    return Backoff(initial=0.1, maximum=1.0)
+
+
 class Monitor:
     """Reads every message under a topic root; reconnects on its own until cancelled."""
 
@@ -137,7 +143,8 @@ class Monitor:
                 self._client = None
 
         await run_connected(
-            connect, work, logger=log, on_connection=sink.connection_changed, backoff=backoff
+            connect, work, logger=log, on_connection=sink.connection_changed,
+            backoff=backoff or monitor_backoff(),
         )
 
     def _check_session(self, client: aiomqtt.Client) -> None:
