@@ -28,6 +28,8 @@ from pathlib import Path
 
 import psutil
 
+from broker.embedded import free_port
+
 BASELINE = """
 import asyncio, json, sys, time
 import aiomqtt
@@ -44,13 +46,6 @@ asyncio.run(main(int(sys.argv[1])))
 """
 
 METRICS = b"# TYPE out_total counter\nout_total{dest=\"jds\"} 4821.0\n"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @contextlib.contextmanager

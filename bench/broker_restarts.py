@@ -28,12 +28,11 @@ import random
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from broker.monitor import monitor_backoff
-from tests.conftest import Mosquitto
+from tests.conftest import Mosquitto, until
 from tests.e2e.faults import (
     EmbeddedRestartable,
     MosquittoRestartable,
@@ -56,14 +55,6 @@ class Outcome:
     sessions_lost: int
 
 
-async def wait_for(predicate: Callable[[], bool], within: float) -> None:
-    deadline = time.monotonic() + within
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"not true after {within}s")
-        await asyncio.sleep(0.01)
-
-
 def make_broker(kind: str, workdir: Path, autosave: int) -> RestartableBroker:
     if kind == "amqtt":
         return EmbeddedRestartable(workdir / "sessions.json")
@@ -81,7 +72,7 @@ async def run(kind: str, session: str | None, args: argparse.Namespace,
             Watch(broker.address, session=session, backoff=monitor_backoff()) as watch,
             acked_agent(broker.address, workdir / "om.outbox") as (agent, outbox),
         ):
-            await wait_for(lambda: len(watch.flows()) >= 5, within=10)
+            await until(lambda: len(watch.flows()) >= 5, within=10)
             await asyncio.sleep(args.autosave + 1)  # the recorder's session is on disk
             for _ in range(args.cycles):
                 await broker.kill()
@@ -93,10 +84,10 @@ async def run(kind: str, session: str | None, args: argparse.Namespace,
                 def reconnected(earlier: int = before) -> bool:
                     return agent.connections > earlier
 
-                await wait_for(reconnected, within=30)
+                await until(reconnected, within=30)
                 reconnects.append(time.monotonic() - back)
                 await asyncio.sleep(chance.uniform(args.up_min, args.up_max))
-            await wait_for(lambda: outbox.size == 0, within=60)
+            await until(lambda: outbox.size == 0, within=60)
             await asyncio.sleep(5.0)  # the recorder's own backoff, then what was held
             acknowledged = set(agent.acknowledged) | set(outbox.acknowledged)
             recorded = watch.keys()

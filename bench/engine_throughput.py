@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import contextlib
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from pathlib import Path
 import aiomqtt
 
 from broker.address import BrokerAddress
+from broker.embedded import free_port
 from broker.monitor import EngineSink, Monitor
 from broker.topics import Topics
 from chain.engine import ChainEngine
@@ -116,13 +116,6 @@ async def ceiling_rate(port: int, sample: list[tuple[str, bytes]], total: int) -
     if received < total:
         print(f"  (ceiling run received {received} of {total}; rate over those)")
     return (received - 1) / (last - first) if last > first else 0.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def main() -> None:

@@ -25,8 +25,9 @@ import time
 from pathlib import Path
 
 import aiomqtt
-from engine_throughput import PUBLISHER, ceiling_rate, free_port, payloads
+from engine_throughput import PUBLISHER, ceiling_rate, payloads
 
+from broker.embedded import free_port
 from broker.monitor import MonitorSink, deliver
 from broker.recorder import SCHEMA, Recorder
 from broker.topics import Topics

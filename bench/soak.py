@@ -29,7 +29,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -48,6 +47,7 @@ from broker.monitor import Monitor, MonitorSink
 from broker.topics import Topics
 from chain.engine import ChainEngine
 from chain.topology import Topology
+from tests.conftest import wait_for_port
 from tui.app import KetenwachtApp
 
 HERE = Path(__file__).parent
@@ -57,16 +57,6 @@ RSS_EVERY = 10.0
 SETTLE_SECONDS = 2.0
 DRAIN_SECONDS = 3.0
 """After the agents stop: time for the last messages to reach the recorder and the screen."""
-
-
-def wait_for_port(port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise SystemExit(f"soak: nothing listens on 127.0.0.1:{port} after {timeout:g} s")
 
 
 def start_broker(kind: str, port: int, workdir: Path) -> subprocess.Popen[bytes]:

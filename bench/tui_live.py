@@ -23,9 +23,8 @@ import subprocess
 import sys
 import time
 
-from engine_throughput import free_port
-
 from broker.address import BrokerAddress
+from broker.embedded import free_port
 from broker.monitor import Monitor, MonitorSink
 from broker.topics import Topics
 from chain.engine import ChainEngine
