@@ -42,12 +42,11 @@ from soak_topology import org_ids, write_topology
 
 from broker.address import BrokerAddress
 from broker.connection import cancel_and_wait
-from broker.embedded import free_port
+from broker.embedded import free_port, wait_for_port
 from broker.monitor import Monitor, MonitorSink
 from broker.topics import Topics
 from chain.engine import ChainEngine
 from chain.topology import Topology
-from tests.conftest import wait_for_port
 from tui.app import KetenwachtApp
 
 HERE = Path(__file__).parent

@@ -6,7 +6,6 @@ import asyncio
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -15,18 +14,8 @@ from pathlib import Path
 import pytest
 
 from broker.address import BrokerAddress
-from broker.embedded import EmbeddedBroker, free_port
+from broker.embedded import EmbeddedBroker, free_port, wait_for_port
 from broker.held import MAX_HELD
-
-
-def wait_for_port(port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
 
 
 @pytest.fixture(autouse=True)

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from broker.embedded import BrokerAccess, EmbeddedBroker, free_port
+from broker.embedded import BrokerAccess, EmbeddedBroker, free_port, wait_for_port
 from broker.provision import init_setup
 from ketenwacht.setup import load_topology
-from tests.conftest import wait_for_port
 from tests.test_cli import ketenwacht
 
 

@@ -14,11 +14,11 @@ import pytest
 
 from broker.address import BrokerAddress
 from broker.connection import make_client
-from broker.embedded import free_port
+from broker.embedded import free_port, wait_for_port
 from broker.recorder import Recorder, read_since
 from chain.wire import encode
 from tests.chain import factory as f
-from tests.conftest import Mosquitto, until, wait_for_port
+from tests.conftest import Mosquitto, until
 
 T0 = 1_752_742_800.0
 
