@@ -58,6 +58,22 @@ class Client(aiomqtt.Client):
         self.session_present = bool(flags.session_present)
         super()._on_connect(client, userdata, flags, reason_code, properties)
 
+    def _on_socket_register_write(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
+        # aiomqtt registers the writer one loop iteration later; a connection dropped in
+        # between leaves a closed socket, and asyncio printed the OSError as a traceback.
+        def write() -> None:
+            try:
+                client.loop_write()
+            except Exception as error:  # what aiomqtt does: the connection is broken
+                if not self._disconnected.done():
+                    self._disconnected.set_exception(error)
+
+        def register() -> None:
+            with contextlib.suppress(OSError, ValueError):
+                self._loop.add_writer(sock.fileno(), write)
+
+        self._loop.call_soon_threadsafe(register)
+
 
 def make_client(
     address: BrokerAddress,

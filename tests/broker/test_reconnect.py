@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import time
 
 from agents.runtime import Agent
 from broker.address import BrokerAddress
-from broker.connection import Backoff
+from broker.connection import Backoff, make_client
 from broker.embedded import EmbeddedBroker
 from broker.monitor import EngineSink, Monitor
 from broker.topics import Topics
@@ -115,3 +116,22 @@ async def test_monitor_notices_a_link_lost_while_it_subscribes(any_broker: Broke
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await proxy.stop()
+
+
+async def test_a_socket_closed_before_its_writer_is_registered_is_no_traceback(
+    mosquitto: BrokerAddress,
+) -> None:
+    """paho asks for a writer; the connection is gone by the time the loop gets to it:
+    nothing reaches asyncio's exception handler (it printed a traceback per drop)."""
+    loop = asyncio.get_running_loop()
+    errors: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda _, context: errors.append(context))
+    try:
+        async with make_client(mosquitto, identifier="writer-race") as client:
+            with socket.socket() as doomed:
+                client._on_socket_register_write(client._client, None, doomed)
+            await asyncio.sleep(0.05)  # the registration runs, on a closed socket
+            await client.publish("keten/v1/_probe", b"still works", qos=1)
+    finally:
+        loop.set_exception_handler(None)
+    assert errors == []
