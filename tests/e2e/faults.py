@@ -98,8 +98,12 @@ class CountingSource:
         self.org = org
         self.per_tick = per_tick
         self.produced = 0
+        self.paused = False
+        """While set: no readings (heartbeats go on)."""
 
     async def read(self, now: float) -> Sequence[Message]:
+        if self.paused:
+            return []
         first = self.produced + 1
         self.produced += self.per_tick
         return [FlowCounter(org=self.org, session=0, seq=0, ts=datetime.now(UTC),

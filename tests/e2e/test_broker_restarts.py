@@ -7,8 +7,10 @@ session, which the broker keeps on disk, is what makes the broker hold rather th
 the agent publishes in that second. Both reach the broker through proxies, so that the
 broker's death cuts their links at once and the order of return is the test's.
 
-What a broker holds only in memory dies with it: the broker is killed again only once the
-recorder has caught up (docs/reliability.md gives the figures for kills at random moments)."""
+What a broker holds only in memory dies with it, so the test kills it only when it holds
+no reading the recorder lacks: readings pause, the recorder catches up, the broker dies,
+readings resume (into the agent's outbox while the broker is down). docs/reliability.md
+gives the figures for kills at random moments."""
 
 from __future__ import annotations
 
@@ -25,7 +27,16 @@ from broker.recorder import Recorder
 from chain.views import OrgState
 from chain.wire import FlowCounter, encode
 from tests.conftest import until
-from tests.e2e.faults import Key, RestartableBroker, Watch, acked_agent, key, recorded_flows
+from tests.e2e.faults import (
+    AckedAgent,
+    AckedOutbox,
+    CountingSource,
+    RestartableBroker,
+    Watch,
+    acked_agent,
+    key,
+    recorded_flows,
+)
 from tests.proxy import Proxy
 from tui.app import KetenwachtApp
 from tui.widgets.state_table import StateTable
@@ -56,6 +67,20 @@ def states_seen(watch: Watch) -> Iterator[set[OrgState]]:
         yield seen
     finally:
         task.cancel()
+
+
+async def caught_up(agent: AckedAgent, outbox: AckedOutbox, watch: Watch, *, cycle: int) -> None:
+    """Until the recorder has every reading the broker acknowledged so far."""
+    def recorded() -> bool:
+        return set(agent.acknowledged) | set(outbox.acknowledged) <= watch.keys()
+
+    try:
+        await until(recorded, within=10)
+    except AssertionError:
+        missing = sorted(set(agent.acknowledged) | set(outbox.acknowledged) - watch.keys())
+        raise AssertionError(
+            f"cycle {cycle}: acknowledged but not recorded {missing[:10]} ({len(missing)}); "
+            f"sessions the broker no longer had: {watch.monitor.sessions_lost}") from None
 
 
 class Links:
@@ -114,17 +139,22 @@ async def test_restart_loop_reconnects_fast_and_loses_no_acknowledged_reading(
     agent_side, recorder_side = await links.start()
     watch = Watch(recorder_side, recorder=recorder, session=RECORDER)
     app = KetenwachtApp(watch.engine, watch.feed, broker_url=restartable.address.url)
+    readings = CountingSource()
     async with (
         recorder,
         app.run_test(size=(120, 30)),
-        acked_agent(agent_side, tmp_path / "om.outbox") as (agent, outbox),
+        acked_agent(agent_side, tmp_path / "om.outbox", source=readings) as (agent, outbox),
     ):
         table = app.query_one("#orgs", StateTable)
         await until(lambda: len(watch.flows()) >= 5, within=10)
         await asyncio.sleep(SAVED)
         with states_seen(watch) as seen:
             for _ in range(CYCLES):
+                readings.paused = True
+                await asyncio.sleep(0.3)  # the last tick's readings are acknowledged
+                await caught_up(agent, outbox, watch, cycle=len(reconnects))
                 await links.kill()
+                readings.paused = False
 
                 def blind() -> bool:
                     """the monitor knows it lost the broker and shows om UNKNOWN"""
@@ -153,13 +183,6 @@ async def test_restart_loop_reconnects_fast_and_loses_no_acknowledged_reading(
                 await links.let_recorder_in()
                 await until(lambda: watch.org().state is OrgState.ONLINE, within=5)
 
-                so_far = frozenset(agent.acknowledged)
-
-                def caught_up(readings: frozenset[Key] = so_far) -> bool:
-                    """the recorder has every reading acknowledged before it returned"""
-                    return readings <= watch.keys()
-
-                await until(caught_up, within=10)
 
         def delivered() -> bool:
             """the outbox is empty and every acknowledged reading was recorded"""
