@@ -50,9 +50,13 @@ def read_sessions(path: Path, *, now: float) -> Sessions:
         found = _checked(json.loads(text))
     except (ValueError, TypeError) as error:
         aside = path.with_name(path.name + ".unreadable")
-        os.replace(path, aside)
-        log.warning("%s: not a sessions file (%s); set aside as %s, starting without them",
-                    path, error, aside.name)
+        try:
+            os.replace(path, aside)
+            kept = f"set aside as {aside.name}"
+        except OSError as cannot:
+            kept = f"left in place ({cannot.strerror or cannot})"
+        log.warning("%s: not a sessions file (%s); %s, starting without them",
+                    path, error, kept)
         return {}
     return {client: session for client, session in found.items()
             if now - session["seen"] <= EXPIRY}
