@@ -28,8 +28,8 @@ def rows(path: Path) -> list[tuple[str, bytes, str | None]]:
         return db.execute("SELECT topic, payload, problem FROM messages ORDER BY id").fetchall()
 
 
-async def publish(mosquitto: Mosquitto, *messages: tuple[str, bytes]) -> None:
-    async with make_client(mosquitto.address, identifier="publisher") as client:
+async def publish(address: BrokerAddress, *messages: tuple[str, bytes]) -> None:
+    async with make_client(address, identifier="publisher") as client:
         for topic, payload in messages:
             await client.publish(topic, payload, qos=1)
 
@@ -45,7 +45,7 @@ async def test_records_good_and_bad_through_a_broker_restart(
     )
     try:
         await asyncio.sleep(1.5)  # connected and subscribed
-        await publish(mosquitto_process,
+        await publish(mosquitto_process.address,
                       ("keten/v1/om/status", encode(f.online())),
                       ("keten/v1/om/heartbeat", b"{garbage"))
         await until(lambda: out.exists() and len(rows(out)) >= 2, within=10)
@@ -53,7 +53,8 @@ async def test_records_good_and_bad_through_a_broker_restart(
         mosquitto_process.start()
         await asyncio.sleep(2.0)  # the recorder is back (backoff at most 4 s)
         for _ in range(20):
-            await publish(mosquitto_process, ("keten/v1/om/heartbeat", encode(f.heartbeat(seq=9))))
+            await publish(mosquitto_process.address,
+                          ("keten/v1/om/heartbeat", encode(f.heartbeat(seq=9))))
             await asyncio.sleep(0.5)
             if len(rows(out)) >= 3:
                 break
@@ -109,13 +110,32 @@ class RecordCommand:
             await self.process.wait()
 
 
-def embedded_broker_process(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ketenwacht", "broker", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    wait_for_port(port)
-    return process
+class BrokerProcess:
+    """Mosquitto (saving every second) or `ketenwacht broker`, killed -9 and started again."""
+
+    def __init__(self, kind: str, workdir: Path, env: dict[str, str]) -> None:
+        self.mosquitto = Mosquitto(workdir, autosave=1) if kind == "mosquitto" else None
+        port = self.mosquitto.address.port if self.mosquitto else free_port()
+        self.address = BrokerAddress("127.0.0.1", port)
+        self.env = env
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        if self.mosquitto is not None:
+            self.mosquitto.start()
+            return
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "ketenwacht", "broker", "--port", str(self.address.port)],
+            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.address.port)
+
+    def kill(self) -> None:
+        if self.mosquitto is not None:
+            self.mosquitto.kill()
+        elif self.process is not None:
+            self.process.kill()
+            self.process.wait()
 
 
 @pytest.mark.parametrize("kind", ["mosquitto", "amqtt"])
@@ -127,55 +147,34 @@ async def test_what_arrives_while_recorder_and_broker_restart_is_recorded(
     held them (Mosquitto's persistence; the embedded broker's session file)."""
     env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")}
     out = tmp_path / "rec.sqlite"
-    mosquitto = Mosquitto(tmp_path, autosave=1) if kind == "mosquitto" else None
-    port = mosquitto.address.port if mosquitto else free_port()
-    address = BrokerAddress("127.0.0.1", port)
-
-    def start_broker() -> subprocess.Popen[bytes] | None:
-        if mosquitto is not None:
-            mosquitto.start()
-            return None
-        return embedded_broker_process(port, env)
-
-    broker = start_broker()
+    broker = BrokerProcess(kind, tmp_path, env)
+    address = broker.address
+    broker.start()
     recorder = RecordCommand(address, out, env)
     readings = [encode(f.flow(n, seq=n)) for n in range(1, 6)]
     try:
         await recorder.start()
         for _ in range(40):  # until it is subscribed: its first reading is recorded
-            await publish_to(address, ("keten/v1/om/status", encode(f.online())))
+            await publish(address, ("keten/v1/om/status", encode(f.online())))
             if out.exists() and rows(out):
                 break
             await asyncio.sleep(0.25)
         await asyncio.sleep(1.5)  # Mosquitto has saved the session (autosave 1 s)
         await recorder.stop()
-        if mosquitto is not None:
-            mosquitto.kill()
-        elif broker is not None:
-            broker.kill()
-            broker.wait()
-        broker = start_broker()
-        await publish_to(address, *(("keten/v1/om/flow/om-justid", r) for r in readings))
+        broker.kill()
+        broker.start()
+        await publish(address, *(("keten/v1/om/flow/om-justid", r) for r in readings))
         await asyncio.sleep(1.5)  # and what it holds
         await recorder.start()
 
         def all_recorded() -> bool:
             """the five readings published while the recorder was away are recorded"""
-            return all(r in {payload for _, payload, _ in rows(out)} for r in readings)
+            return set(readings) <= {payload for _, payload, _ in rows(out)}
 
         await until(all_recorded, within=15)
         log = await recorder.stop()
         assert "no longer had session" not in log
     finally:
         await recorder.kill()
-        if mosquitto is not None:
-            mosquitto.stop()
-        elif broker is not None:
-            broker.kill()
-            broker.wait()
+        broker.kill()
 
-
-async def publish_to(address: BrokerAddress, *messages: tuple[str, bytes]) -> None:
-    async with make_client(address, identifier="publisher") as client:
-        for topic, payload in messages:
-            await client.publish(topic, payload, qos=1)

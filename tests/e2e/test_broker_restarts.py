@@ -31,6 +31,7 @@ from tests.e2e.faults import (
     AckedAgent,
     AckedOutbox,
     CountingSource,
+    Key,
     RestartableBroker,
     Watch,
     acked_agent,
@@ -69,15 +70,20 @@ def states_seen(watch: Watch) -> Iterator[set[OrgState]]:
         task.cancel()
 
 
+def acknowledged(agent: AckedAgent, outbox: AckedOutbox) -> set[Key]:
+    """Live readings and drained buffered ones the broker acknowledged."""
+    return set(agent.acknowledged) | set(outbox.acknowledged)
+
+
 async def caught_up(agent: AckedAgent, outbox: AckedOutbox, watch: Watch, *, cycle: int) -> None:
     """Until the recorder has every reading the broker acknowledged so far."""
     def recorded() -> bool:
-        return set(agent.acknowledged) | set(outbox.acknowledged) <= watch.keys()
+        return acknowledged(agent, outbox) <= watch.keys()
 
     try:
         await until(recorded, within=10)
     except AssertionError:
-        missing = sorted(set(agent.acknowledged) | set(outbox.acknowledged) - watch.keys())
+        missing = sorted(acknowledged(agent, outbox) - watch.keys())
         raise AssertionError(
             f"cycle {cycle}: acknowledged but not recorded {missing[:10]} ({len(missing)}); "
             f"sessions the broker no longer had: {watch.monitor.sessions_lost}") from None
@@ -186,26 +192,25 @@ async def test_restart_loop_reconnects_fast_and_loses_no_acknowledged_reading(
 
         def delivered() -> bool:
             """the outbox is empty and every acknowledged reading was recorded"""
-            acknowledged = set(agent.acknowledged) | set(outbox.acknowledged)
-            return outbox.size == 0 and acknowledged <= watch.keys()
+            return outbox.size == 0 and acknowledged(agent, outbox) <= watch.keys()
 
         try:
             await until(delivered, within=30)  # eventual delivery; a loaded machine is slow
         except AssertionError:
-            missing = (set(agent.acknowledged) | set(outbox.acknowledged)) - watch.keys()
+            missing = acknowledged(agent, outbox) - watch.keys()
             raise AssertionError(f"outbox holds {outbox.size}; acknowledged but not recorded: "
                                  f"{sorted(missing)[:10]} ({len(missing)})") from None
     await links.stop()
-    acknowledged = set(agent.acknowledged) | set(outbox.acknowledged)
     flows = await recorded_flows(recording)
-    assert acknowledged <= {key(m) for m in flows}, "every acknowledged reading in SQLite"
+    acked = acknowledged(agent, outbox)
+    assert acked <= {key(m) for m in flows}, "every acknowledged reading in SQLite"
     counts = sorted({m.count for m in flows})
     assert counts == list(range(1, counts[-1] + 1)), "no reading missing, none invented"
     assert OrgState.OFFLINE not in seen, f"om was shown {seen}"
     assert max(reconnects) < RECONNECT_WITHIN, reconnects
     print(
         f"\nFIGURES restarts={CYCLES} reconnect median={statistics.median(reconnects):.2f}s "
-        f"max={max(reconnects):.2f}s acknowledged={len(acknowledged)} "
+        f"max={max(reconnects):.2f}s acknowledged={len(acked)} "
         f"recorded={len(flows)} unique={len({key(m) for m in flows})} "
         f"duplicates={len(flows) - len({key(m) for m in flows})}"
     )
