@@ -25,7 +25,7 @@ from typing import Any
 from amqtt.broker import Broker
 from amqtt.contexts import Action
 
-from broker.held import MAX_HELD
+from broker.limits import MAX_HELD
 
 log = logging.getLogger("ketenwacht.sessions")
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from broker.acl import parse_acl
 from broker.address import BrokerAddress
-from broker.held import EXPIRY
+from broker.limits import EXPIRY
 from broker.passwords import parse_password_file
 from broker.setup_dir import Layout, Manifest, read_file
 from chain.errors import BrokerUnavailable, UsageError

@@ -6,7 +6,7 @@ persistence, the pid file and logging, and Mosquitto refuses some of those twice
 
 from __future__ import annotations
 
-from broker.held import AUTOSAVE_SECONDS, EXPIRY_DAYS, MAX_HELD
+from broker.limits import AUTOSAVE_SECONDS, EXPIRY_DAYS, MAX_HELD
 from broker.setup_dir import Manifest
 
 

@@ -23,7 +23,7 @@ from typing import Any, Final
 
 from amqtt.plugins.base import BasePlugin
 
-from broker.held import EXPIRY
+from broker.limits import EXPIRY
 
 log = logging.getLogger("ketenwacht.sessions")
 

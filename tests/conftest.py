@@ -15,7 +15,7 @@ import pytest
 
 from broker.address import BrokerAddress
 from broker.embedded import EmbeddedBroker, free_port, wait_for_port
-from broker.held import MAX_HELD
+from broker.limits import MAX_HELD
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ import pytest
 
 from broker.connection import make_client
 from broker.embedded import EmbeddedBroker
-from broker.held import EXPIRY
+from broker.limits import EXPIRY
 from broker.session_store import read_sessions, write_sessions
 
 RECORDER = "ketenwacht-recorder-test"
