@@ -8,7 +8,7 @@ import uuid
 import aiomqtt
 
 from agents.config import LoadedConfig
-from agents.daemon import broker_address, probe_set, tls_context
+from agents.daemon import broker_addresses, probe_set, tls_context
 from agents.probes.schedule import Outcome, run_once
 from broker.connection import make_client
 from chain.wire import ChannelReading, Message
@@ -53,17 +53,19 @@ async def run_check(config: LoadedConfig) -> tuple[list[str], bool]:
         lines.append(f"{'✓' if passed else '✗'} probe {outcome.name}: {what}")
     if not outcomes:
         lines.append("! no [[probe]] configured: the agent will only send heartbeats")
-    address = broker_address(config)
-    client = make_client(
-        address,
-        identifier=f"ketenwacht-check-{config.org}-{uuid.uuid4().hex[:6]}",
-        tls_context=tls_context(config, address),
-        timeout=10,
-    )
-    try:
-        async with client:
-            lines.append(f"✓ broker {address.url}: connected as {address.username}")
-    except aiomqtt.MqttError as error:
-        ok = False
-        lines.append(f"✗ broker {address.url}: {error}")
+    brokers = broker_addresses(config)
+    context = tls_context(config, brokers)
+    for address in brokers:
+        client = make_client(
+            address,
+            identifier=f"ketenwacht-check-{config.org}-{uuid.uuid4().hex[:6]}",
+            tls_context=context,
+            timeout=10,
+        )
+        try:
+            async with client:
+                lines.append(f"✓ broker {address.url}: connected as {address.username}")
+        except aiomqtt.MqttError as error:
+            ok = False
+            lines.append(f"✗ broker {address.url}: {error}")
     return lines, ok

@@ -29,7 +29,9 @@ class _Strict(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=T
 
 
 class BrokerSettings(_Strict, frozen=True, kw_only=True):
-    url: Text
+    url: Text | tuple[Text, ...]
+    """One broker, or every node of a cluster (a list): the agent moves to the next node
+    when its own goes away."""
     username: Text | None = None
     """Defaults to the organisation id, as the broker's ACLs expect."""
     password: Text | None = None

@@ -13,7 +13,7 @@ from agents.probes.base import ProbeContext
 from agents.probes.schedule import ProbeSet, build_probe
 from agents.runtime import Agent
 from agents.session import default_state_dir, next_session
-from broker.address import BrokerAddress
+from broker.address import BrokerAddress, Brokers, as_brokers, parse_brokers
 from broker.tls import client_context
 from broker.topics import Topics
 from chain.errors import ConfigError, KetenwachtError
@@ -24,25 +24,37 @@ def state_dir_of(config: LoadedConfig) -> Path:
     return config.resolve(configured) if configured else default_state_dir()
 
 
-def broker_address(config: LoadedConfig) -> BrokerAddress:
+def broker_addresses(config: LoadedConfig) -> Brokers:
+    """Every node the config names, each with the organisation's username and password."""
     settings = config.settings.broker
     try:
-        address = BrokerAddress.parse(settings.url)
+        brokers = parse_brokers(settings.url)
     except KetenwachtError as error:
         raise ConfigError(f"{config.path}: broker.url: {error}") from None
-    return dataclasses.replace(
-        address,
-        username=settings.username or address.username or config.org,
-        password=config.password or address.password,
+    return tuple(
+        dataclasses.replace(
+            address,
+            username=settings.username or address.username or config.org,
+            password=config.password or address.password,
+        )
+        for address in brokers
     )
 
 
-def tls_context(config: LoadedConfig, address: BrokerAddress) -> ssl.SSLContext | None:
+def broker_address(config: LoadedConfig) -> BrokerAddress:
+    """The first node: what a one-broker setup has."""
+    return broker_addresses(config)[0]
+
+
+def tls_context(
+    config: LoadedConfig, address: BrokerAddress | Brokers
+) -> ssl.SSLContext | None:
     settings = config.settings.broker
-    wants_tls = address.tls or settings.ca_file or settings.cert_file
+    brokers = as_brokers(address)
+    wants_tls = any(a.tls for a in brokers) or settings.ca_file or settings.cert_file
     if not wants_tls:
         return None
-    if not address.tls:
+    if not all(a.tls for a in brokers):
         raise ConfigError(
             f"{config.path}: broker.url: TLS files are configured, so use mqtts://, not mqtt://"
         )
@@ -78,15 +90,15 @@ def outbox_of(config: LoadedConfig) -> Outbox:
 
 
 def build_agent(config: LoadedConfig, outbox: Outbox, probes: ProbeSet) -> Agent:
-    address = broker_address(config)
+    brokers = broker_addresses(config)
     return Agent(
         config.org,
-        address,
+        brokers,
         session=next_session(state_dir_of(config), config.org),
         source=probes,
         outbox=outbox,
         topics=topics_of(config),
         interval=config.settings.interval,
         keepalive=config.settings.broker.keepalive,
-        tls_context=tls_context(config, address),
+        tls_context=tls_context(config, brokers),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Final
 
@@ -19,7 +19,7 @@ import aiomqtt
 import msgspec
 
 from agents.scripted import ScriptedChain
-from broker.address import BrokerAddress
+from broker.address import BrokerAddress, as_brokers
 from broker.connection import make_client, run_connected
 from broker.topics import Topics
 from chain.engine import WILL_SEQ
@@ -82,12 +82,13 @@ class Exercise:
 
     kind = "EXERCISE"
 
-    def __init__(self, chain: ScriptedChain, address: BrokerAddress, topics: Topics, *,
-                 scale: float, wall: Callable[[], float] = time.time) -> None:
+    def __init__(self, chain: ScriptedChain, address: BrokerAddress | Sequence[BrokerAddress],
+                 topics: Topics, *, scale: float,
+                 wall: Callable[[], float] = time.time) -> None:
         if not topics.is_exercise:
             raise UsageError(f"topic root {topics.root!r} is not an exercise root")
         self.chain = chain
-        self.address = address
+        self.brokers = as_brokers(address)
         self.topics = topics
         self.name = chain.scenario.scenario.name
         self._wall = wall
@@ -104,12 +105,12 @@ class Exercise:
 
     async def run(self) -> None:
         """Publish until cancelled; reconnects by itself."""
-        def connect() -> aiomqtt.Client:
-            client = make_client(self.address, identifier=f"ketenwacht-exercise-{self.name}")
+        def connect(address: BrokerAddress) -> aiomqtt.Client:
+            client = make_client(address, identifier=f"ketenwacht-exercise-{self.name}")
             client.pending_calls_threshold = 1000  # a whole round is in flight on purpose
             return client
 
-        await run_connected(connect, self._publish_forever, logger=log)
+        await run_connected(connect, self.brokers, self._publish_forever, logger=log)
 
     async def _publish_forever(self, client: aiomqtt.Client) -> None:
         while True:

@@ -25,7 +25,7 @@ import aiomqtt
 import msgspec
 
 from agents.outbox import Outbox
-from broker.address import BrokerAddress
+from broker.address import BrokerAddress, as_brokers, describe
 from broker.connection import cancel_and_wait, make_client, run_connected, until_disconnected
 from broker.topics import Topics
 from chain.engine import WILL_SEQ
@@ -45,7 +45,7 @@ class Agent:
     def __init__(
         self,
         org: str,
-        address: BrokerAddress,
+        address: BrokerAddress | Sequence[BrokerAddress],
         *,
         session: int,
         source: ReadingSource,
@@ -57,7 +57,9 @@ class Agent:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.org = org
-        self.address = address
+        self.brokers = as_brokers(address)
+        self.address = self.brokers[0]
+        """The node in use, or last tried."""
         self.topics = topics or Topics()
         self.session = session
         self.interval = interval
@@ -118,13 +120,14 @@ class Agent:
 
     # ----------------------------------------------------------------- running
 
-    def _client(self) -> aiomqtt.Client:
+    def _client(self, address: BrokerAddress) -> aiomqtt.Client:
+        self.address = address
         will = aiomqtt.Will(
             self.topics.status(self.org), encode(self._status("offline", "lost")),
             qos=1, retain=True,
         )
         client = make_client(
-            self.address,
+            address,
             identifier=self.client_id,
             will=will,
             keepalive=self._keepalive,
@@ -136,10 +139,13 @@ class Agent:
 
     async def run(self) -> None:
         """Run until cancelled; reconnects by itself, buffers while it cannot."""
-        self.log.info("agent starting, session %d, broker %s", self.session, self.address.url)
+        self.log.info("agent starting, session %d, broker %s", self.session,
+                      describe(self.brokers))
         producer = asyncio.create_task(self._produce_forever(), name=f"produce-{self.org}")
         try:
-            await run_connected(self._client, self._work, logger=self.log.logger)
+            # A fleet of agents starts on random nodes, so a cluster shares their load.
+            await run_connected(self._client, self.brokers, self._work, logger=self.log.logger,
+                                first=secrets.randbelow(len(self.brokers)))
         finally:
             await cancel_and_wait(producer)
 

@@ -4,10 +4,9 @@ An in-process agent (interval 0.1 s, keepalive 1 s, outbox) publishes straight t
 a monitor with the recorder's tap keeps everything it receives. Agent and recorder use their
 production backoffs (agent 0.25 s doubling to 4 s, monitor 0.1 s to 1 s, full jitter) and
 race back after every restart, as they would in the field. Each cycle kills the broker
-(Mosquitto: SIGKILL; amqtt: connections aborted, then stopped) at a random moment after
-its previous start, waits, and starts it again on the same port, with its persistence
-(Mosquitto: `persistence true`, `autosave_interval` --autosave; amqtt: ketenwacht's
-session file).
+(SIGKILL) at a random moment after its previous start, waits, and starts it again on the
+same port, with its persistence (Mosquitto: `persistence true`, `autosave_interval`
+--autosave; NATS: its JetStream store, written before each PUBACK).
 
 Two runs in one: the recorder on a clean session (the baseline: what a restart loses when
 the broker forgets the recorder's subscription) and on a persistent session (the fix: the
@@ -15,7 +14,7 @@ broker holds what arrives before the recorder is back). Reported for each: the a
 reconnect time after the broker's return (median, p95, max), readings acknowledged to the
 agent, recorded, and acknowledged but never recorded.
 
-Run: PYTHONPATH=. .venv/bin/python bench/broker_restarts.py [--broker mosquitto|amqtt]
+Run: PYTHONPATH=. .venv/bin/python bench/broker_restarts.py [--broker mosquitto|nats]
      [--cycles 30] [--outage 1.0] [--autosave 10]
 """
 
@@ -56,8 +55,8 @@ class Outcome:
 
 
 def make_broker(kind: str, workdir: Path, autosave: int) -> RestartableBroker:
-    if kind == "amqtt":
-        return EmbeddedRestartable(workdir / "sessions.json")
+    if kind == "nats":
+        return EmbeddedRestartable(workdir / "jetstream")
     return MosquittoRestartable(Mosquitto(workdir, autosave=autosave))
 
 
@@ -110,7 +109,7 @@ def report(label: str, outcome: Outcome) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--broker", choices=["mosquitto", "amqtt"], default="mosquitto")
+    parser.add_argument("--broker", choices=["mosquitto", "nats"], default="mosquitto")
     parser.add_argument("--cycles", type=int, default=30)
     parser.add_argument("--outage", type=float, default=1.0, help="seconds down per cycle")
     parser.add_argument("--up-min", type=float, default=0.5,

@@ -1,7 +1,7 @@
 """Soak: hundreds of real agents at a 1 s heartbeat for minutes, recorded and on screen.
 
 Processes, all on this machine:
-  - the broker: Mosquitto on a free port (default) or the embedded amqtt broker
+  - the broker: Mosquitto on a free port (default) or the embedded NATS broker
     (`ketenwacht broker`);
   - the recorder: the real `ketenwacht record`, into a fresh SQLite file;
   - the agents: agents.runtime.Agent with simulated readings for a synthetic chain of
@@ -17,7 +17,7 @@ Checks (targets of issue 7): recorder rows == published messages, per organisati
 gaps in the recording; RSS of this process flat (median of the last third within 5 % of the
 second third's); event-loop lag p99 < 100 ms. Definitions in bench/soak_check.py.
 
-Run: .venv/bin/python bench/soak.py [--orgs 200] [--minutes 10] [--broker mosquitto|amqtt]
+Run: .venv/bin/python bench/soak.py [--orgs 200] [--minutes 10] [--broker mosquitto|nats]
      [--processes 4] [--json FILE]; exits 1 if a target is missed.
 """
 
@@ -59,8 +59,10 @@ DRAIN_SECONDS = 3.0
 
 
 def start_broker(kind: str, port: int, workdir: Path) -> subprocess.Popen[bytes]:
-    if kind == "amqtt":
+    env = None
+    if kind == "nats":
         command = [sys.executable, "-m", "ketenwacht", "broker", "--port", str(port)]
+        env = {**os.environ, "XDG_STATE_HOME": str(workdir / "state")}
     else:
         binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         if not os.path.exists(binary):
@@ -71,7 +73,8 @@ def start_broker(kind: str, port: int, workdir: Path) -> subprocess.Popen[bytes]
         conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n"
                         "persistence false\nlog_dest stderr\nlog_type error\nsys_interval 1\n")
         command = [binary, "-c", str(conf)]
-    broker = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    broker = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env=env)
     wait_for_port(port)
     return broker
 
@@ -265,7 +268,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orgs", type=int, default=200)
     parser.add_argument("--minutes", type=float, default=10.0)
-    parser.add_argument("--broker", choices=("mosquitto", "amqtt"), default="mosquitto")
+    parser.add_argument("--broker", choices=("mosquitto", "nats"), default="mosquitto")
     parser.add_argument("--processes", type=int, default=4, help="agent processes")
     parser.add_argument("--json", type=Path, help="also write every figure here")
     parser.add_argument("--keep", type=Path, help="keep the recording and results in this "

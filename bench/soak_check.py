@@ -3,7 +3,7 @@
 Definitions (docs/reliability.md, "Load"):
   - published: per organisation, the seqs of its session whose publish completed (QoS 1 on
     PUBACK; heartbeats, QoS 0, once handed to the socket), planned stop included;
-  - recorded live: rows whose retain flag is 0. Mosquitto and amqtt set the flag only on a
+  - recorded live: rows whose retain flag is 0. Mosquitto and NATS set the flag only on a
     retained copy sent because of a new subscription, never on a message passed on live, so
     flag-1 rows are re-deliveries at subscribe, counted apart (the recorder subscribes before
     any agent starts, so a clean run has none);

@@ -8,6 +8,7 @@ might be written with.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import ipaddress
 from dataclasses import dataclass
 from typing import Final
@@ -55,24 +56,27 @@ def make_ca(name: str = "Ketenwacht chain CA", *, days: int = CA_DAYS) -> Issued
     return Issued(_pem(cert), _key_pem(key))
 
 
-def make_server(ca: Issued, hostnames: list[str], *, days: int = LEAF_DAYS) -> Issued:
-    """The broker's certificate, valid for each host name or IP address it is reached by."""
+def make_server(ca: Issued, hostnames: list[str], *, days: int = LEAF_DAYS,
+                also_client: bool = False) -> Issued:
+    """The broker's certificate, valid for each host name or IP address it is reached by.
+    `also_client`: a NATS node's, which also presents it to the other nodes on its routes."""
     names: list[x509.GeneralName] = []
     for host in hostnames:
         try:
             names.append(x509.IPAddress(ipaddress.ip_address(host)))
         except ValueError:
             names.append(x509.DNSName(host))
-    return _leaf(
-        ca, hostnames[0], ExtendedKeyUsageOID.SERVER_AUTH, days=days,
-        extra=x509.SubjectAlternativeName(names),
-    )
+    usages = [ExtendedKeyUsageOID.SERVER_AUTH]
+    if also_client:
+        usages.append(ExtendedKeyUsageOID.CLIENT_AUTH)
+    return _leaf(ca, hostnames[0], usages, days=days, extra=x509.SubjectAlternativeName(names))
 
 
 def make_client(ca: Issued, username: str, *, days: int = LEAF_DAYS,
                 not_before: dt.datetime | None = None) -> Issued:
     """A client certificate whose common name Mosquitto takes as the username."""
-    return _leaf(ca, username, ExtendedKeyUsageOID.CLIENT_AUTH, days=days, not_before=not_before)
+    return _leaf(ca, username, [ExtendedKeyUsageOID.CLIENT_AUTH], days=days,
+                 not_before=not_before)
 
 
 def make_crl(ca: Issued, revoked_serials: list[int], *, days: int = CA_DAYS) -> bytes:
@@ -100,6 +104,18 @@ def serial_of(cert_pem: bytes) -> int:
     return x509.load_pem_x509_certificate(cert_pem).serial_number
 
 
+def key_pin(cert_pem: bytes) -> str:
+    """What NATS pins a client certificate by: SHA-256 of its public key (SPKI), in hex."""
+    spki = x509.load_pem_x509_certificate(cert_pem).public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return hashlib.sha256(spki).hexdigest()
+
+
+def subject_of(username: str) -> str:
+    """The distinguished name of a client certificate we issue, as NATS names its user."""
+    return f"CN={username},O=Ketenwacht"
+
+
 def revoked_serials(crl_pem: bytes) -> list[int]:
     return [entry.serial_number for entry in x509.load_pem_x509_crl(crl_pem)]
 
@@ -107,7 +123,7 @@ def revoked_serials(crl_pem: bytes) -> list[int]:
 def _leaf(
     ca: Issued,
     common_name: str,
-    usage: x509.ObjectIdentifier,
+    usages: list[x509.ObjectIdentifier],
     *,
     days: int,
     extra: x509.ExtensionType | None = None,
@@ -126,7 +142,7 @@ def _leaf(
         .not_valid_after(start + dt.timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(_key_usage(cert_sign=False), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+        .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
             critical=False,

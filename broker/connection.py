@@ -8,8 +8,9 @@ import logging
 import random
 import ssl
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Any
 
 import aiomqtt
@@ -19,6 +20,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from broker.address import BrokerAddress
 from broker.hostile_topics import tolerate_hostile_topics
+from broker.tls import client_context
 
 DISCONNECT_TIMEOUT = 2.0
 CANCEL_NUDGE_INTERVAL = 0.1
@@ -74,6 +76,17 @@ class Client(aiomqtt.Client):
 
         self._loop.call_soon_threadsafe(register)
 
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # paho's keepalive check (loop_misc, which aiomqtt runs every second) closes the
+        # socket without the queued DISCONNECT when it falls due while we are leaving; the
+        # broker then publishes our Will after a planned stop. No keepalive while leaving.
+        if self._misc_task is not None:
+            self._misc_task.cancel()
+        await super().__aexit__(exc_type, exc, tb)
+
 
 def make_client(
     address: BrokerAddress,
@@ -88,7 +101,11 @@ def make_client(
     """`clean_session=False`: the broker keeps this client id's subscriptions while it is
     away and queues its QoS 1 messages for it."""
     if address.tls and tls_context is None:
-        tls_context = ssl.create_default_context()
+        identity = address.identity
+        tls_context = ssl.create_default_context() if identity is None else client_context(
+            ca_file=identity.ca_file, cert_file=identity.cert_file,
+            key_file=identity.key_file, origin=f"--identity {identity.folder}",
+        )
     client = Client(
         address.host,
         address.port,
@@ -107,29 +124,37 @@ def make_client(
 
 
 async def run_connected(
-    connect: Callable[[], aiomqtt.Client],
+    connect: Callable[[BrokerAddress], aiomqtt.Client],
+    brokers: Sequence[BrokerAddress],
     work: Callable[[aiomqtt.Client], Awaitable[None]],
     *,
     logger: logging.Logger,
     on_connection: ConnectionListener | None = None,
     backoff: Backoff | None = None,
+    first: int = 0,
 ) -> None:
     """Run `work` on a fresh connection, reconnecting whenever the broker goes away.
 
-    Returns when `work` returns. An aiomqtt client is reusable but not reentrant, so each
-    attempt builds a new one through `connect`.
+    Each attempt after a failure or a lost connection goes to the next of `brokers` (the
+    nodes of a cluster; one broker is tried again), after the same backoff. Returns when
+    `work` returns. An aiomqtt client is reusable but not reentrant, so each attempt builds a
+    new one through `connect`.
     """
     backoff = backoff or Backoff()
     failures = 0
+    index = first % len(brokers)
     while True:
-        client = connect()
+        address = brokers[index]
+        client = connect(address)
         try:
             await client.__aenter__()
         except aiomqtt.MqttError as error:
             failures += 1
+            index = (index + 1) % len(brokers)
             if on_connection and failures == 1:
                 on_connection(False, time.time())
-            await _pause(logger, backoff, failures, f"cannot connect: {error}")
+            await _pause(logger, backoff, failures, f"{_name(address, brokers)}cannot connect: "
+                         f"{error}")
             continue
         try:
             failures = 0
@@ -143,9 +168,15 @@ async def run_connected(
         finally:
             await _close(client)
         failures += 1
+        index = (index + 1) % len(brokers)
         if on_connection:
             on_connection(False, time.time())
-        await _pause(logger, backoff, failures, f"connection lost: {lost}")
+        await _pause(logger, backoff, failures,
+                     f"{_name(address, brokers)}connection lost: {lost}")
+
+
+def _name(address: BrokerAddress, brokers: Sequence[BrokerAddress]) -> str:
+    return f"{address.url}: " if len(brokers) > 1 else ""
 
 
 async def _pause(logger: logging.Logger, backoff: Backoff, failures: int, why: str) -> None:

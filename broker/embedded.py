@@ -1,28 +1,21 @@
-"""The embedded amqtt broker, so one command runs the whole chain on a laptop."""
+"""The embedded broker: a nats-server we start and supervise, so one command runs the whole
+chain on a laptop. Without credentials, so it binds loopback only."""
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
-import logging
+import shutil
 import socket
+import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
-from broker.acl import parse_acl
 from broker.address import BrokerAddress
-from broker.limits import EXPIRY
-from broker.passwords import parse_password_file
-from broker.setup_dir import Layout, Manifest, read_file
+from broker.nats_conf import embedded_conf, render
+from broker.nats_server import Launch, NatsServer, find_nats_server
+from broker.setup_dir import write_file
 from chain.errors import BrokerUnavailable, UsageError
-
-STOP_NUDGE_INTERVAL = 0.5
-
-for _noisy in ("amqtt", "transitions"):
-    logging.getLogger(_noisy).setLevel(logging.ERROR)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -52,158 +45,91 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-@dataclass(frozen=True)
-class BrokerAccess:
-    """What `ketenwacht broker init` made, for the embedded broker: the same password file
-    and ACL as Mosquitto's, and the server certificate for its TLS listener."""
-
-    password_file: Path
-    acl_file: Path
-    cert_file: Path
-    key_file: Path
-    ca_file: Path
-    local_port: int | None = None
-    """A plaintext listener on loopback besides the TLS one (passwords still apply)."""
-
-    @classmethod
-    def from_setup(cls, directory: Path) -> tuple[BrokerAccess, Manifest]:
-        """The files in a directory made by `ketenwacht broker init`, checked before use."""
-        layout = Layout(directory)
-        manifest = layout.read_manifest()
-        access = cls(
-            password_file=layout.broker / "passwords", acl_file=layout.broker / "acl",
-            cert_file=layout.broker / "server.crt", key_file=layout.broker / "server.key",
-            ca_file=layout.broker / "ca.crt", local_port=manifest.local_port or None,
-        )
-        access.check()
-        return access, manifest
-
-    def check(self) -> None:
-        """Read both access files now, so a mistake is one line naming the file and line,
-        not a plugin failure deep inside amqtt."""
-        parse_password_file(read_file(self.password_file).decode(), str(self.password_file))
-        parse_acl(read_file(self.acl_file).decode(), str(self.acl_file))
-        for path in (self.cert_file, self.key_file, self.ca_file):
-            read_file(path)
-
-
 class EmbeddedBroker:
-    """An in-process amqtt broker; `async with EmbeddedBroker() as broker: broker.address`.
+    """`async with EmbeddedBroker() as broker: broker.address`: NATS with MQTT on loopback.
 
-    Without `access` it lets anyone in, so it binds loopback only. With `access` it checks
-    passwords and the ACL, listens with TLS (1.2 or newer) and may bind any address.
+    `store`: where JetStream keeps sessions, retained messages and what is held for absent
+    persistent sessions, across restarts; without it, a temporary directory that goes with
+    the broker. `log_file`: the server's log (default: beside the store).
     """
 
     def __init__(
         self, host: str = "127.0.0.1", port: int | None = None, *,
-        access: BrokerAccess | None = None, sessions: Path | None = None,
+        store: Path | None = None, log_file: Path | None = None,
+        nats_server: Path | None = None,
     ) -> None:
-        """`sessions`: a file where persistent sessions are kept across restarts (see
-        broker.session_store); without it they last as long as this broker."""
-        if access is None and not is_loopback(host):
+        if not is_loopback(host):
             raise UsageError(
                 f"embedded broker: refusing to listen on {host}: without credentials it binds "
-                "loopback only (use 127.0.0.1, or --config DIR from `ketenwacht broker init`)"
+                "loopback only (use 127.0.0.1, or --config DIR from `ketenwacht broker init "
+                "--engine nats`)"
             )
-        self.access = access
-        self.sessions = sessions
-        self.address = BrokerAddress(
-            host=host, port=port or free_port(host), tls=access is not None
-        )
-        self.local_address = (
-            BrokerAddress("127.0.0.1", access.local_port)
-            if access is not None and access.local_port else None
-        )
-        self._broker: Any = None
-
-    def _config(self) -> dict[str, Any]:
-        config = self._access_config()
-        config["session_expiry_interval"] = int(EXPIRY)
-        if self.sessions is not None:
-            config["plugins"]["broker.session_store.PersistentSessions"] = {
-                "file": str(self.sessions)
-            }
-        return config
-
-    def _access_config(self) -> dict[str, Any]:
-        bind = f"{self.address.host}:{self.address.port}"
-        if self.access is None:
-            return {
-                "listeners": {"default": {"type": "tcp", "bind": bind}},
-                "plugins": {"broker.access_plugin.LoopbackAuth": {}},
-            }
-        access = self.access
-        # Python's server context already refuses anything below TLS 1.2; with the CA given,
-        # a client certificate that is offered must verify, or the handshake fails.
-        listeners: dict[str, Any] = {"default": {
-            "type": "tcp", "bind": bind, "ssl": True, "certfile": str(access.cert_file),
-            "keyfile": str(access.key_file), "cafile": str(access.ca_file),
-        }}
-        if self.local_address is not None:
-            listeners["local"] = {"type": "tcp", "bind": f"127.0.0.1:{access.local_port}"}
-        return {
-            "listeners": listeners,
-            "plugins": {
-                "broker.access_plugin.AccessControlPlugin": {
-                    "password_file": str(access.password_file),
-                    "acl_file": str(access.acl_file),
-                },
-            },
-        }
-
-    async def start(self) -> None:
-        # imported late: amqtt is slow to import
-        from broker.amqtt_broker import CheckedBroker
-
-        if self.access is not None:
-            self.access.check()
-
-        self._broker = CheckedBroker(self._config())
-        startup_log = logging.getLogger("amqtt.broker")
-        level = startup_log.level
-        startup_log.setLevel(logging.CRITICAL)  # we report a failed start in one line ourselves
-        try:
-            await self._broker.start()
-        except Exception as error:
-            self._broker = None
-            cause = error.__cause__ or error.__context__ or error
-            reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else cause
-            raise BrokerUnavailable(
-                f"embedded broker: cannot listen on {self._urls}: {reason}"
-                " (is another broker using that port? choose one with --port)"
-            ) from None
-        finally:
-            startup_log.setLevel(level)
+        self.address = BrokerAddress(host=host, port=port or free_port(host))
+        self._store = store
+        self._log_file = log_file
+        self._nats_server = nats_server
+        self._home: Path | None = None
+        self._server: NatsServer | None = None
 
     @property
-    def _urls(self) -> str:
-        if self.local_address is None:
-            return self.address.url
-        return f"{self.address.url} and {self.local_address.url}"
+    def log_file(self) -> Path | None:
+        return self._server.launch.log_file if self._server is not None else None
+
+    @property
+    def pid(self) -> int | None:
+        return self._server.pid if self._server is not None else None
+
+    async def start(self) -> None:
+        binary = find_nats_server(self._nats_server)
+        if self._store is None and self._home is None:
+            self._home = Path(tempfile.mkdtemp(prefix="ketenwacht-broker-"))
+        store = self._store or self._home_dir() / "jetstream"
+        config = store.parent / f"{store.name}.nats.conf"
+        monitor_port = free_port()
+        try:
+            store.mkdir(parents=True, exist_ok=True)
+            write_file(config, render(embedded_conf(
+                host=self.address.host, port=self.address.port, monitor_port=monitor_port,
+                store_dir=store,
+            )))
+        except OSError as error:
+            raise BrokerUnavailable(
+                f"embedded broker: cannot use {store}: {error.strerror or error}"
+            ) from None
+        self._server = NatsServer(Launch(
+            binary=binary, config=config,
+            log_file=self._log_file or store.parent / f"{store.name}.log",
+            monitor_port=monitor_port, name="embedded broker",
+            urls={self.address.port: self.address.url},
+        ))
+        try:
+            await self._server.start()
+        except BaseException:
+            self._server = None
+            self._remove_home()
+            raise
+
+    def _home_dir(self) -> Path:
+        assert self._home is not None
+        return self._home
 
     async def stop(self) -> None:
-        if self._broker is None:
-            return
-        broker, self._broker = self._broker, None
-        # Stop accepting first: amqtt would otherwise take new connections while it shuts
-        # down and leave them open, untracked, after it has stopped.
-        for server in broker._servers.values():
-            server.instance.close()
-        readers = [
-            getattr(handler, "_reader_task", None) for _, handler in broker._sessions.values()
-        ]
-        shutdown = asyncio.ensure_future(broker.shutdown())
-        while True:
-            done, _ = await asyncio.wait({shutdown}, timeout=STOP_NUDGE_INTERVAL)
-            if done:
-                shutdown.result()
-                return
-            # On Python 3.11, asyncio.wait_for can swallow a cancellation that coincides with
-            # incoming data; amqtt's reader loop then never ends and shutdown waits forever.
-            # Cancelling the readers again lets it finish.
-            for reader in readers:
-                if isinstance(reader, asyncio.Task) and not reader.done():
-                    reader.cancel()
+        server, self._server = self._server, None
+        if server is not None:
+            await server.stop()
+        self._remove_home()
+
+    async def kill(self) -> None:
+        """As a crash: SIGKILL, no Wills sent, no clean shutdown; `start()` brings it back
+        on the same port with the same store."""
+        server, self._server = self._server, None
+        if server is not None:
+            await server.kill()
+
+    def _remove_home(self) -> None:
+        home, self._home = self._home, None
+        if home is not None:
+            shutil.rmtree(home, ignore_errors=True)
 
     async def __aenter__(self) -> EmbeddedBroker:
         await self.start()

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
+import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import aiomqtt
 
-from broker.address import BrokerAddress
+from broker.address import BrokerAddress, as_brokers
 from broker.connection import Backoff, Client, make_client, run_connected, subscribe
 from broker.topics import Topics
 from chain.engine import ChainEngine
@@ -98,7 +99,7 @@ def monitor_backoff() -> Backoff:
 class Monitor:
     """Reads every message under a topic root; reconnects on its own until cancelled."""
 
-    def __init__(self, address: BrokerAddress, topics: Topics,
+    def __init__(self, address: BrokerAddress | Sequence[BrokerAddress], topics: Topics,
                  *, clock: Callable[[], float] = time.time, session: str | None = None) -> None:
         """`clock` dates what arrives: the wall clock live, the exercise's clock in one.
 
@@ -108,7 +109,9 @@ class Monitor:
         reading acknowledged in between is not lost. Held messages are dated by their
         arrival here, like everything else; heartbeats (QoS 0) are not held.
         """
-        self.address = address
+        self.brokers = as_brokers(address)
+        self.address = self.brokers[0]
+        """The node in use, or last tried."""
         self.topics = topics
         self._clock = clock
         self.session = session
@@ -123,8 +126,9 @@ class Monitor:
     ) -> None:
         """Dispatch every message to `sink`; with `record`, hand each one, as received and
         before decoding, to the recorder too."""
-        def connect() -> aiomqtt.Client:
-            return make_client(self.address, identifier=self._identifier, keepalive=10,
+        def connect(address: BrokerAddress) -> aiomqtt.Client:
+            self.address = address
+            return make_client(address, identifier=self._identifier, keepalive=10,
                                clean_session=self.session is None)
 
         async def work(client: aiomqtt.Client) -> None:
@@ -143,8 +147,8 @@ class Monitor:
                 self._client = None
 
         await run_connected(
-            connect, work, logger=log, on_connection=sink.connection_changed,
-            backoff=backoff or monitor_backoff(),
+            connect, self.brokers, work, logger=log, on_connection=sink.connection_changed,
+            backoff=backoff or monitor_backoff(), first=random.randrange(len(self.brokers)),
         )
 
     def _check_session(self, client: aiomqtt.Client) -> None:

@@ -1,28 +1,29 @@
-"""`ketenwacht broker init`: a complete production setup for Mosquitto from the topology, and
-rotating one user's credentials without touching anyone else's."""
+"""`ketenwacht broker init`: a complete production setup from the topology, for Mosquitto on
+one host or for NATS on one or more (a cluster), and rotating one user's credentials without
+touching anyone else's."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from broker import certs
 from broker.acl import Role, check_username, render_acl
+from broker.agent_file import agent_config
 from broker.mosquitto_conf import render_mosquitto_conf
+from broker.nats_nodes import issue_node_certificates, write_node_configs
 from broker.passwords import (
     hash_password,
     new_password,
     parse_password_file,
     render_password_file,
 )
-from broker.setup_dir import Layout, Manifest, User, read_file, write_file
+from broker.setup_dir import Engine, Layout, Manifest, Node, User, read_file, write_file
 from broker.topics import Topics
 from chain.errors import UsageError
 from chain.topology import Topology
 
-DEFAULT_INTERVAL = 30.0
-"""Production heartbeat: STALE after 90 s of silence, and little traffic for 17 agents."""
+MAX_NODES = 7
 
 
 @dataclass(frozen=True)
@@ -32,16 +33,30 @@ class ServiceUsers:
     replay: tuple[str, ...] = ("replay",)
 
 
+@dataclass(frozen=True)
+class NodePorts:
+    """Where each NATS node listens; nodes sharing a host name get consecutive ports."""
+
+    mqtt: int = 8883
+    cluster: int = 6222
+    monitor: int = 8222
+    bind: str = "0.0.0.0"
+
+
 def init_setup(
     out: Path,
     topology: Topology,
     *,
     root: str,
     hostnames: list[str],
+    engine: Engine = "mosquitto",
+    nodes: int = 1,
     tls_port: int = 8883,
     cert_port: int = 8884,
     local_port: int = 1883,
+    node_ports: NodePorts | None = None,
     installed_at: Path | None = None,
+    store_dir: Path | None = None,
     service: ServiceUsers | None = None,
 ) -> Manifest:
     """Write everything into `out`, which must be new or empty: existing secrets are never
@@ -54,30 +69,77 @@ def init_setup(
         raise UsageError("broker init: give the broker's host name with --hostname (repeatable)")
     users = _users(topology, service or ServiceUsers())
     layout = Layout(out)
-    manifest = Manifest(
-        root=root, hostnames=tuple(hostnames), tls_port=tls_port, cert_port=cert_port,
-        local_port=local_port,
-        installed_at=str((installed_at or layout.broker).absolute()), users=tuple(users),
-    )
+    if engine == "nats":
+        manifest = Manifest(
+            engine="nats", root=root, hostnames=tuple(hostnames), tls_port=0, cert_port=0,
+            local_port=0, installed_at=str(installed_at.absolute()) if installed_at else "",
+            store_dir=str(store_dir) if store_dir else "", users=tuple(users),
+            nodes=_nodes(hostnames, nodes, node_ports or NodePorts()),
+        )
+    else:
+        if nodes != 1:
+            raise UsageError("broker init: --nodes is for --engine nats; Mosquitto runs on one "
+                             "host")
+        manifest = Manifest(
+            root=root, hostnames=tuple(hostnames), tls_port=tls_port, cert_port=cert_port,
+            local_port=local_port,
+            installed_at=str((installed_at or layout.broker).absolute()), users=tuple(users),
+        )
     ca = certs.make_ca()
     write_file(layout.ca / "ca.key", ca.key_pem, secret=True)
     write_file(layout.ca / "ca.crt", ca.cert_pem)
-    server = certs.make_server(ca, [*hostnames, "localhost", "127.0.0.1", "::1"])
-    write_file(layout.broker / "ca.crt", ca.cert_pem)
-    write_file(layout.broker / "server.crt", server.cert_pem + ca.cert_pem)
-    write_file(layout.broker / "server.key", server.key_pem, secret=True)
-    write_file(layout.broker / "crl.pem", certs.make_crl(ca, []))
-    write_file(layout.broker / "acl", render_acl(((u.name, u.role) for u in users), root))
-    write_file(layout.broker / "mosquitto.conf", render_mosquitto_conf(manifest))
     hashes = {user.name: _issue(layout, manifest, ca, user) for user in users}
-    write_file(layout.broker / "passwords", render_password_file(hashes), secret=True)
+    if engine == "nats":
+        issue_node_certificates(layout, manifest, ca)
+        write_node_configs(layout, manifest)
+    else:
+        _write_mosquitto(layout, manifest, ca, users, hashes)
     write_file(layout.manifest, manifest.render())
     return manifest
 
 
+def _write_mosquitto(
+    layout: Layout, manifest: Manifest, ca: certs.Issued, users: list[User],
+    hashes: dict[str, str | None],
+) -> None:
+    server = certs.make_server(ca, [*manifest.hostnames, "localhost", "127.0.0.1", "::1"])
+    write_file(layout.broker / "ca.crt", ca.cert_pem)
+    write_file(layout.broker / "server.crt", server.cert_pem + ca.cert_pem)
+    write_file(layout.broker / "server.key", server.key_pem, secret=True)
+    write_file(layout.broker / "crl.pem", certs.make_crl(ca, []))
+    write_file(layout.broker / "acl", render_acl(((u.name, u.role) for u in users),
+                                                 manifest.root))
+    write_file(layout.broker / "mosquitto.conf", render_mosquitto_conf(manifest))
+    write_file(layout.broker / "passwords", render_password_file(
+        {name: hashed for name, hashed in hashes.items() if hashed is not None}), secret=True)
+
+
+def _nodes(hostnames: list[str], count: int, ports: NodePorts) -> tuple[Node, ...]:
+    if not 1 <= count <= MAX_NODES:
+        raise UsageError(f"broker init: --nodes: expected 1 to {MAX_NODES}, got {count} (3 "
+                         "survive the loss of any one)")
+    if len(hostnames) == 1:
+        hosts = hostnames * count
+    elif len(hostnames) == count:
+        hosts = list(hostnames)
+    else:
+        raise UsageError(f"broker init: --nodes {count} takes one --hostname per node, or one "
+                         f"for all; got {len(hostnames)}")
+    nodes = []
+    for index, host in enumerate(hosts):
+        shift = hosts[:index].count(host)  # nodes on one host: consecutive ports
+        nodes.append(Node(
+            name=f"n{index + 1}", host=host, mqtt_port=ports.mqtt + shift,
+            cluster_port=ports.cluster + shift, monitor_port=ports.monitor + shift,
+            bind=ports.bind,
+        ))
+    return tuple(nodes)
+
+
 def rotate(out: Path, username: str) -> User:
-    """New password and client certificate for one user; the old certificate is revoked.
-    Every other user's lines and files stay byte for byte as they were."""
+    """New credentials for one user; the old certificate is revoked (Mosquitto: in the CRL;
+    NATS: no longer pinned in any node's configuration). Every other user's lines and files
+    stay byte for byte as they were."""
     check_username(username, "--rotate")
     layout = Layout(out)
     manifest = layout.read_manifest()
@@ -87,6 +149,10 @@ def rotate(out: Path, username: str) -> User:
         raise UsageError(f"--rotate {username}: no such user in {layout.manifest} ({known})")
     user = User(username, role)
     ca = certs.Issued(read_file(layout.ca / "ca.crt"), read_file(layout.ca / "ca.key"))
+    if manifest.engine == "nats":
+        _issue(layout, manifest, ca, user)
+        write_node_configs(layout, manifest)
+        return user
     passwords_path = layout.broker / "passwords"
     hashes = parse_password_file(read_file(passwords_path).decode(), str(passwords_path))
     crl_path = layout.broker / "crl.pem"
@@ -94,7 +160,9 @@ def rotate(out: Path, username: str) -> User:
     old_cert = layout.client(user) / "client.crt"
     if old_cert.exists():
         revoked.append(certs.serial_of(read_file(old_cert)))
-    hashes[username] = _issue(layout, manifest, ca, user)
+    hashed = _issue(layout, manifest, ca, user)
+    assert hashed is not None
+    hashes[username] = hashed
     write_file(crl_path, certs.make_crl(ca, revoked))
     write_file(passwords_path, render_password_file(hashes), secret=True)
     return user
@@ -117,41 +185,19 @@ def _users(topology: Topology, service: ServiceUsers) -> list[User]:
     return users
 
 
-def _issue(layout: Layout, manifest: Manifest, ca: certs.Issued, user: User) -> str:
-    """Write a user's credentials into its own folder; returns the password's hash."""
+def _issue(layout: Layout, manifest: Manifest, ca: certs.Issued, user: User) -> str | None:
+    """Write a user's credentials into its own folder; returns the password's hash (Mosquitto;
+    on NATS the client certificate is the only credential)."""
     folder = layout.client(user)
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    password = new_password()
     client = certs.make_client(ca, user.name)
-    write_file(folder / "password", password + "\n", secret=True)
     write_file(folder / "client.key", client.key_pem, secret=True)
     write_file(folder / "client.crt", client.cert_pem)
     write_file(folder / "ca.pem", ca.cert_pem)
     if user.role is Role.ORG and not (folder / "agent.toml").exists():
         write_file(folder / "agent.toml", agent_config(manifest, user.name))
+    if manifest.engine == "nats":
+        return None
+    password = new_password()
+    write_file(folder / "password", password + "\n", secret=True)
     return hash_password(password)
-
-
-def agent_config(manifest: Manifest, org: str) -> str:
-    host = manifest.hostnames[0]
-    host = f"[{host}]" if ":" in host else host
-    return f"""\
-# The agent of {org}, made by `ketenwacht broker init`. Install this folder as
-# /etc/ketenwacht/ (see README, "Running an agent in production"), then add the
-# [[probe]] sections that fit (deploy/examples/ has one for each type).
-# Paths are relative to this file's folder.
-
-org = "{org}"
-interval = {DEFAULT_INTERVAL}
-
-[broker]
-url = {json.dumps(f"mqtts://{host}:{manifest.tls_port}")}
-password_file = "password"     # only this organisation's; `broker init --rotate {org}` renews it
-ca_file = "ca.pem"             # the chain's own CA, to verify the broker
-root = {json.dumps(manifest.root)}
-
-# To log in with the client certificate instead (its common name is the username):
-# url = {json.dumps(f"mqtts://{host}:{manifest.cert_port}")}
-# cert_file = "client.crt"
-# key_file = "client.key"
-"""

@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Final
 
 import aiomqtt
 
-from broker.address import BrokerAddress
+from broker.address import BrokerAddress, as_brokers
 from broker.connection import make_client, run_connected
 from broker.recording import Recording, Row
 from broker.topics import CONTROL, OPS, Topics
@@ -31,11 +31,11 @@ log = logging.getLogger("ketenwacht.replay")
 
 
 class Republisher:
-    def __init__(self, recording: Recording, address: BrokerAddress, *, recorded_root: str,
-                 target: Topics, speed: float | None, title: str,
+    def __init__(self, recording: Recording, address: BrokerAddress | Sequence[BrokerAddress],
+                 *, recorded_root: str, target: Topics, speed: float | None, title: str,
                  wall: Callable[[], float] = time.time) -> None:
         self.recording = recording
-        self.address = address
+        self.brokers = as_brokers(address)
         self.recorded_root = recorded_root
         self.target = target
         self.title = title
@@ -57,8 +57,8 @@ class Republisher:
         """Publish the whole recording, then return; reconnects on the way if it must."""
         done = asyncio.Event()
 
-        def connect() -> aiomqtt.Client:
-            client = make_client(self.address, identifier=f"ketenwacht-replay-{id(self):x}")
+        def connect(address: BrokerAddress) -> aiomqtt.Client:
+            client = make_client(address, identifier=f"ketenwacht-replay-{id(self):x}")
             client.pending_calls_threshold = CHUNK + 50
             return client
 
@@ -66,7 +66,7 @@ class Republisher:
             await self._play(client)
             done.set()
 
-        runner = asyncio.create_task(run_connected(connect, work, logger=log))
+        runner = asyncio.create_task(run_connected(connect, self.brokers, work, logger=log))
         waiting = asyncio.create_task(done.wait())
         try:
             await asyncio.wait({runner, waiting}, return_when=asyncio.FIRST_COMPLETED)

@@ -142,6 +142,10 @@ class ChainEngine:
             return  # a late Will or stop from an earlier run must not kill a restarted agent
         if org.session != status.session:
             org.new_session(status.session)
+        elif status.seq == WILL_SEQ and org.offline_cause == "stopped" and (
+            org.offline_since is not None
+        ):
+            return  # the session's planned stop was its last word; its Will adds nothing
         if not retained and status.seq != WILL_SEQ and not org.seqs.add(status.seq):
             return
         if status.interval is not None:

@@ -14,7 +14,7 @@ from agents.probes.base import ProbeError, to_count
 from agents.runtime import Agent
 from agents.session import next_session
 from agents.simulator import SimulatedOrg
-from broker.address import BrokerAddress
+from broker.address import BrokerAddress, Brokers
 from broker.topics import Topics
 from chain.errors import EX_UNAVAILABLE, UsageError
 from chain.topology import Topology
@@ -24,7 +24,7 @@ from ketenwacht.setup import cancel_on_signals, configure_logging
 def simulated_agent(
     topology: Topology,
     org: str,
-    address: BrokerAddress,
+    address: BrokerAddress | Brokers,
     *,
     topics: Topics,
     interval: float,

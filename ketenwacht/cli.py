@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from broker.address import BrokerAddress
+from broker.address import Brokers, Identity, parse_brokers, with_identity
 from broker.topics import DEFAULT_ROOT, Topics
 from chain.errors import EX_USAGE, KetenwachtError, UsageError
 from ketenwacht.setup import load_topology
@@ -66,9 +66,9 @@ def _exercise_name(text: str) -> str:
 
 def _client_id(text: str) -> str:
     # Printable ASCII without MQTT's wildcards and separator: safe on every broker we support.
-    if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", text):
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", text):
         raise argparse.ArgumentTypeError(
-            f"expected a client id (1-64 letters, digits, '.', '_', '-'), got {text!r}")
+            f"expected a client id (1-64 letters, digits, '_', '-'), got {text!r}")
     return text
 
 
@@ -90,6 +90,30 @@ def _history_options(parser: argparse.ArgumentParser, default_name: str) -> None
     )
 
 
+BROKER_HELP = ("mqtt[s]://[user@]host[:port]; the nodes of a cluster comma-separated, "
+               "tried in turn")
+
+
+def _broker_options(parser: argparse.ArgumentParser, *, required: bool,
+                    help: str = BROKER_HELP) -> None:
+    parser.add_argument("--broker", required=required, help=help)
+    parser.add_argument(
+        "--identity", type=Path, metavar="DIR",
+        help="a folder from `broker init` (clients/USER/): its ca.pem verifies the broker, "
+             "its client certificate (and password, for a URL naming the user) log in")
+
+
+def _brokers(args: argparse.Namespace) -> Brokers:
+    identity = Identity.of(args.identity) if args.identity else None
+    return with_identity(parse_brokers(args.broker), identity)
+
+
+def _nats_server_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--nats-server", type=Path, metavar="PATH",
+                        help="the nats-server binary (default: the one installed with "
+                             "ketenwacht, else nats-server on PATH)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="ketenwacht", description=__doc__)
     parser.add_argument("--topology", type=Path, help="chain topology (default: seeds/chain.toml)")
@@ -102,6 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--interval", type=_positive, default=2.0, help="heartbeat seconds")
     demo.add_argument("--pace", type=_positive, default=60.0, help="simulated time per second")
     _history_options(demo, "demo-history.sqlite")
+    _nats_server_option(demo)
 
     agent = commands.add_parser(
         "agent",
@@ -123,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     agent.add_argument("--check", action="store_true", help="validate, run each probe once")
     agent.add_argument("--simulate", action="store_true", help="simulated readings (demo)")
     agent.add_argument("--org", help="with --simulate: organisation id from the topology")
-    agent.add_argument("--broker", help="with --simulate: mqtt://[user:pass@]host[:port]")
+    _broker_options(agent, required=False, help=f"with --simulate: {BROKER_HELP}")
     agent.add_argument("--interval", type=_positive, default=5.0, help="with --simulate")
     agent.add_argument("--pace", type=_positive, default=1.0, help="with --simulate")
     agent.add_argument("--state-dir", type=Path, help="with --simulate: session counter dir")
@@ -149,10 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     broker.add_argument("--host", default="127.0.0.1")
     broker.add_argument("--port", type=_port, help="default 1883, or the setup's TLS port")
-    broker.add_argument("--config", type=Path, help="a directory made by `broker init`")
+    broker.add_argument("--config", type=Path,
+                        help="a node's folder made by `broker init --engine nats`")
+    _nats_server_option(broker)
 
     tui = commands.add_parser("tui", help="the live TUI against an existing broker")
-    tui.add_argument("--broker", required=True, help="mqtt://[user:pass@]host[:port]")
+    _broker_options(tui, required=True)
     tui.add_argument("--exercise", metavar="NAME", type=_exercise_name,
                      help="follow exercise NAME (its root only, on its clock) instead of the "
                           "live chain")
@@ -161,7 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
     exercise = commands.add_parser(
         "exercise", help="run a scenario under its exercise root, with the leader's screen")
     exercise.add_argument("scenario", type=Path, help="e.g. seeds/scenarios/om-offline-2025.toml")
-    exercise.add_argument("--broker", help="publish on this broker (default: an embedded one)")
+    _broker_options(exercise, required=False,
+                    help=f"publish on this broker (default: an embedded one): {BROKER_HELP}")
     exercise.add_argument("--scale", type=_speed_number, default=None,
                           help="exercise seconds per second (default: the scenario's, "
                                "1440 is a day a minute; at most 86400)")
@@ -172,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
                                "exercise-NAME.sqlite)")
 
     record = commands.add_parser("record", help="record every message under the root to SQLite")
-    record.add_argument("--broker", required=True, help="mqtt://[user:pass@]host[:port]")
+    _broker_options(record, required=True)
     record.add_argument("--out", type=Path,
                         help="the recording (default: the state directory's recording.sqlite)")
     record.add_argument("--keep-days", type=_positive, help="prune what is older (default: keep)")
@@ -189,13 +217,14 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--index", action="store_true",
                         help="only make the checkpoints that let a replay seek at once")
     replay.add_argument("--quiet", action="store_true", help="with --index: no progress")
-    replay.add_argument("--broker", help="publish into this broker under an exercise root "
-                                         "instead of showing it here")
+    _broker_options(replay, required=False,
+                    help="publish into this broker under an exercise root instead of showing "
+                         f"it here: {BROKER_HELP}")
     replay.add_argument("--name", type=_exercise_name,
                         help="with --broker: the exercise name (default replay-<file name>)")
 
     status = commands.add_parser("status", help="one-shot snapshot of chain state")
-    status.add_argument("--broker", required=True, help="mqtt://[user:pass@]host[:port]")
+    _broker_options(status, required=True)
     status.add_argument("--json", action="store_true", help="machine-readable output")
     status.add_argument("--wait", type=_positive, default=3.0, help="seconds to listen")
 
@@ -223,7 +252,7 @@ def run(args: argparse.Namespace) -> int:
 
         configure_logging(verbose=False)
         out = args.out or default_state_dir() / "recording.sqlite"
-        asyncio.run(run_recorder(BrokerAddress.parse(args.broker), topics, out,
+        asyncio.run(run_recorder(_brokers(args), topics, out,
                                  keep_days=args.keep_days,
                                  session=args.session or recorder_session(out, topics)))
         return 0
@@ -232,7 +261,8 @@ def run(args: argparse.Namespace) -> int:
 
         if args.broker_action == "init":
             return broker_commands.broker_init(args)
-        asyncio.run(broker_commands.run_broker(args.host, args.port, args.config))
+        asyncio.run(broker_commands.run_broker(args.host, args.port, args.config,
+                                                 args.nats_server))
         return 0
     if args.command == "report":
         from ketenwacht.report.command import run_report
@@ -246,7 +276,7 @@ def run(args: argparse.Namespace) -> int:
 
         view = asyncio.run(
             snapshot(
-                load_topology(args.topology), BrokerAddress.parse(args.broker), topics,
+                load_topology(args.topology), _brokers(args), topics,
                 wait=args.wait,
             )
         )
@@ -257,12 +287,12 @@ def run(args: argparse.Namespace) -> int:
 
         topology = load_topology(args.topology)
         if args.command == "tui":
-            asyncio.run(exercise.follow(topology, args.exercise, BrokerAddress.parse(args.broker)))
+            asyncio.run(exercise.follow(topology, args.exercise, _brokers(args)))
             return 0
         scenario = exercise.load_scenario(args.scenario, topology)
         asyncio.run(exercise.lead(
             topology, scenario,
-            broker=BrokerAddress.parse(args.broker) if args.broker else None,
+            broker=_brokers(args) if args.broker else None,
             scale=args.scale or scenario.scenario.scale, headless=args.headless,
             record=args.record,
         ))
@@ -274,7 +304,7 @@ def run(args: argparse.Namespace) -> int:
             return replay.index(load_topology(args.topology), args.recording, args.root,
                                 quiet=args.quiet)
         if args.broker:
-            asyncio.run(replay.into_broker(args.recording, BrokerAddress.parse(args.broker),
+            asyncio.run(replay.into_broker(args.recording, _brokers(args),
                                            root=args.root, name=args.name, speed=args.speed))
             return 0
         asyncio.run(replay.on_screen(load_topology(args.topology), args.recording, args.root,
@@ -293,12 +323,12 @@ def run(args: argparse.Namespace) -> int:
             asyncio.run(
                 commands.run_demo(
                     topology, port=args.port, interval=args.interval, pace=args.pace,
-                    topics=topics, history=history,
+                    topics=topics, history=history, nats_server=args.nats_server,
                 )
             )
         case "tui":
             asyncio.run(
-                commands.run_tui(topology, BrokerAddress.parse(args.broker), topics, history)
+                commands.run_tui(topology, _brokers(args), topics, history)
             )
     return 0
 
@@ -317,7 +347,7 @@ def _agent(args: argparse.Namespace, topics: Topics) -> int:
         agent = agent_commands.simulated_agent(
             load_topology(args.topology),
             args.org,
-            BrokerAddress.parse(args.broker),
+            _brokers(args),
             topics=topics,
             interval=args.interval,
             pace=args.pace,

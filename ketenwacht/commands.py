@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agents.session import default_state_dir
-from broker.address import BrokerAddress
+from broker.address import Brokers, describe
 from broker.embedded import EmbeddedBroker
 from broker.history import load_history
 from broker.monitor import Monitor, MonitorSink
@@ -36,7 +36,7 @@ class History:
 
 async def _watch(
     topology: Topology,
-    address: BrokerAddress,
+    brokers: Brokers,
     topics: Topics,
     history: History,
     *,
@@ -44,7 +44,7 @@ async def _watch(
 ) -> None:
     """The live screen: history replayed first, every new message recorded."""
     engine = ChainEngine(topology)
-    monitor = Monitor(address, topics)
+    monitor = Monitor(brokers, topics)
     async with contextlib.AsyncExitStack() as stack:
         record = None
         if history.enabled:
@@ -57,7 +57,7 @@ async def _watch(
             await monitor.run(sink, record=record)
 
         app = KetenwachtApp(
-            engine, feed, publish=monitor.publish_op, broker_url=address.url,
+            engine, feed, publish=monitor.publish_op, broker_url=describe(brokers),
             subtitle=subtitle,
         )
         await app.run_async()
@@ -71,10 +71,13 @@ async def run_demo(
     pace: float,
     topics: Topics,
     history: History,
+    nats_server: Path | None = None,
 ) -> None:
     state_dir = default_state_dir()
     configure_logging(verbose=False, file=state_dir / "demo.log")
-    async with EmbeddedBroker(port=port) as broker:
+    async with EmbeddedBroker(
+        port=port, log_file=state_dir / "demo-broker.log", nats_server=nats_server,
+    ) as broker:
         agents = [
             simulated_agent(
                 topology,
@@ -90,7 +93,7 @@ async def run_demo(
         tasks = [asyncio.create_task(a.run(), name=f"agent-{a.org}") for a in agents]
         try:
             await _watch(
-                topology, broker.address, topics, history,
+                topology, (broker.address,), topics, history,
                 subtitle=f"DEMO · simulated chain at {pace:g}x pace · {broker.address.url}",
             )
         finally:
@@ -100,7 +103,7 @@ async def run_demo(
 
 
 async def run_tui(
-    topology: Topology, address: BrokerAddress, topics: Topics, history: History
+    topology: Topology, brokers: Brokers, topics: Topics, history: History
 ) -> None:
-    await _watch(topology, address, topics, history)
+    await _watch(topology, brokers, topics, history)
 

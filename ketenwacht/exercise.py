@@ -9,7 +9,7 @@ from pathlib import Path
 from agents.exercise import Exercise
 from agents.scripted import ScriptedChain
 from agents.session import default_state_dir
-from broker.address import BrokerAddress
+from broker.address import Brokers, describe
 from broker.embedded import EmbeddedBroker
 from broker.following import ExerciseFollower, FollowingSink
 from broker.monitor import EngineSink, Monitor, MonitorSink
@@ -32,7 +32,7 @@ def load_scenario(path: Path, topology: Topology) -> Scenario:
     return parse_scenario(text, topology, origin=str(path))
 
 
-async def lead(topology: Topology, scenario: Scenario, *, broker: BrokerAddress | None,
+async def lead(topology: Topology, scenario: Scenario, *, broker: Brokers | None,
                scale: float, headless: bool, record: Path | None) -> None:
     """Run the scenario under its exercise root, on the embedded broker unless one is given;
     the leader's screen steers it and records everything it shows."""
@@ -44,12 +44,13 @@ async def lead(topology: Topology, scenario: Scenario, *, broker: BrokerAddress 
     configure_logging(verbose=False, file=log_file)
     async with contextlib.AsyncExitStack() as stack:
         if broker is None:
-            broker = (await stack.enter_async_context(EmbeddedBroker())).address
+            embedded = EmbeddedBroker(log_file=default_state_dir() / "exercise-broker.log")
+            broker = ((await stack.enter_async_context(embedded)).address,)
         exercise = Exercise(ScriptedChain(topology, scenario), broker, topics, scale=scale)
         driving = asyncio.create_task(exercise.run(), name="exercise")
         try:
             if headless:
-                print(f"exercise {name} under {topics.root} on {broker.url}; players run "
+                print(f"exercise {name} under {topics.root} on {describe(broker)}; players run "
                       f"`ketenwacht tui --exercise {name} --broker URL` (Ctrl-C stops it)",
                       flush=True)
                 cancel_on_signals(driving)
@@ -65,7 +66,7 @@ async def lead(topology: Topology, scenario: Scenario, *, broker: BrokerAddress 
                 sink = EngineSink(engine, dated_by_sender=True)
                 await monitor.run(sink, record=recorder.record)
 
-            app = PlaybackApp(engine, feed, control=exercise, broker_url=broker.url,
+            app = PlaybackApp(engine, feed, control=exercise, broker_url=describe(broker),
                               publish=monitor.publish_op)
             await app.run_async()
         finally:
@@ -73,7 +74,7 @@ async def lead(topology: Topology, scenario: Scenario, *, broker: BrokerAddress 
             await asyncio.gather(driving, return_exceptions=True)
 
 
-async def follow(topology: Topology, name: str, broker: BrokerAddress) -> None:
+async def follow(topology: Topology, name: str, broker: Brokers) -> None:
     """A player's screen: the exercise's root only, on the exercise's clock."""
     from tui.playback import PlaybackApp
 
@@ -85,6 +86,6 @@ async def follow(topology: Topology, name: str, broker: BrokerAddress) -> None:
     async def feed(_: MonitorSink) -> None:
         await monitor.run(FollowingSink(engine, follower))
 
-    app = PlaybackApp(engine, feed, control=follower, broker_url=broker.url,
+    app = PlaybackApp(engine, feed, control=follower, broker_url=describe(broker),
                       publish=monitor.publish_op)
     await app.run_async()

@@ -10,7 +10,7 @@ import re
 import socket
 from pathlib import Path
 
-from broker.address import BrokerAddress
+from broker.address import Brokers, describe
 from broker.monitor import Monitor
 from broker.recorder import Recorder
 from broker.topics import Topics
@@ -55,7 +55,7 @@ def recorder_session(path: Path, topics: Topics) -> str:
 
 
 async def run_recorder(
-    address: BrokerAddress, topics: Topics, path: Path, *, keep_days: float | None,
+    brokers: Brokers, topics: Topics, path: Path, *, keep_days: float | None,
     session: str,
 ) -> None:
     """Record everything under the root until SIGTERM/SIGINT; survives broker restarts, and
@@ -64,11 +64,11 @@ async def run_recorder(
     counts = _Counts()
     keep = keep_days * 86_400 if keep_days else None
     async with Recorder(path, keep=keep) as recorder:
-        monitor = Monitor(address, topics, session=session)
+        monitor = Monitor(brokers, topics, session=session)
         task = asyncio.create_task(monitor.run(counts, record=recorder.record))
         cancel_on_signals(task)
         log.info("recording %s from %s into %s (session %s)",
-                 topics.everything, address.url, path, session)
+                 topics.everything, describe(brokers), path, session)
 
         async def report() -> None:
             while True:

@@ -8,7 +8,7 @@ import re
 import sys
 from pathlib import Path
 
-from broker.address import BrokerAddress
+from broker.address import Brokers, describe
 from broker.checkpoints import CheckpointStore
 from broker.indexer import build_index, index_needed
 from broker.player import Player
@@ -70,16 +70,17 @@ async def on_screen(topology: Topology, path: Path, root: str | None,
             store.close()
 
 
-async def into_broker(path: Path, address: BrokerAddress, *, root: str | None, name: str | None,
+async def into_broker(path: Path, brokers: Brokers, *, root: str | None, name: str | None,
                       speed: float | None) -> None:
     """The recording published under `keten-exercise/<name>/v1` for a room of screens."""
     with Recording(path) as recording:
         recorded_root = root or recording.topic_root()
         name = name or _name_of(path)
         target = Topics(exercise_root(name))
-        republisher = Republisher(recording, address, recorded_root=recorded_root,
+        republisher = Republisher(recording, brokers, recorded_root=recorded_root,
                                   target=target, speed=speed, title=f"replay of {path.name}")
-        print(f"replaying {path.name} ({recorded_root}) into {address.url} under {target.root}; "
+        print(f"replaying {path.name} ({recorded_root}) into {describe(brokers)} under "
+              f"{target.root}; "
               f"screens follow with `ketenwacht tui --exercise {name} --broker URL`",
               file=sys.stderr, flush=True)
         task = asyncio.create_task(republisher.run())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import signal
@@ -70,7 +71,7 @@ def configure_logging(*, verbose: bool, file: Path | None = None, org: str | Non
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    for noisy in ("amqtt", "transitions", "ketenwacht.mqtt", "asyncio"):
+    for noisy in ("ketenwacht.mqtt", "asyncio"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -79,3 +80,11 @@ def cancel_on_signals(task: asyncio.Task[object]) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, task.cancel)
+
+
+async def until_signalled() -> None:
+    """Wait until SIGTERM or SIGINT."""
+    forever = asyncio.create_task(asyncio.Event().wait())
+    cancel_on_signals(forever)
+    with contextlib.suppress(asyncio.CancelledError):
+        await forever

@@ -6,11 +6,12 @@ import asyncio
 import contextlib
 import time
 import uuid
+from collections.abc import Sequence
 
 import aiomqtt
 import msgspec
 
-from broker.address import BrokerAddress
+from broker.address import BrokerAddress, as_brokers
 from broker.connection import make_client
 from broker.monitor import EngineSink, Monitor
 from broker.topics import Topics
@@ -22,27 +23,38 @@ from tui import format as fmt
 
 
 async def snapshot(
+    topology: Topology, brokers: BrokerAddress | Sequence[BrokerAddress], topics: Topics, *,
+    wait: float,
+) -> ChainView:
+    """Listen for `wait` seconds (retained state arrives at once, heartbeats as they come),
+    on the first of `brokers` that answers."""
+    failures = []
+    for address in as_brokers(brokers):
+        try:
+            return await _snapshot(topology, address, topics, wait=wait)
+        except aiomqtt.MqttError as error:
+            failures.append(f"{address.url}: {error}")
+    raise BrokerUnavailable(f"status: cannot reach broker {'; '.join(failures)}")
+
+
+async def _snapshot(
     topology: Topology, address: BrokerAddress, topics: Topics, *, wait: float
 ) -> ChainView:
-    """Listen for `wait` seconds (retained state arrives at once, heartbeats as they come)."""
     engine = ChainEngine(topology)
     sink = EngineSink(engine)
     monitor = Monitor(address, topics)
     client = make_client(address, identifier=f"ketenwacht-status-{uuid.uuid4().hex[:8]}")
-    try:
-        async with client:
-            sink.connection_changed(True, time.time())
-            await client.subscribe(topics.everything, qos=1)
+    async with client:
+        sink.connection_changed(True, time.time())
+        await client.subscribe(topics.everything, qos=1)
 
-            async def listen() -> None:
-                async for received in client.messages:
-                    monitor.dispatch(sink, received.topic.value, received.payload, received.retain)
+        async def listen() -> None:
+            async for received in client.messages:
+                monitor.dispatch(sink, received.topic.value, received.payload, received.retain)
 
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(wait):
-                    await listen()
-    except aiomqtt.MqttError as error:
-        raise BrokerUnavailable(f"status: cannot reach broker {address.url}: {error}") from None
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(wait):
+                await listen()
     return engine.view(time.time())
 
 

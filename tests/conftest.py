@@ -1,4 +1,4 @@
-"""Real brokers for tests: amqtt in-process and a Mosquitto subprocess on a free port."""
+"""Real brokers for tests: the embedded NATS broker and Mosquitto, subprocesses on free ports."""
 
 from __future__ import annotations
 
@@ -107,14 +107,15 @@ def mosquitto(mosquitto_process: Mosquitto) -> BrokerAddress:
 
 
 @pytest.fixture
-async def amqtt() -> AsyncIterator[BrokerAddress]:
+async def nats() -> AsyncIterator[BrokerAddress]:
+    """The embedded broker: a nats-server with MQTT on a free loopback port."""
     async with EmbeddedBroker() as broker:
         yield broker.address
 
 
-@pytest.fixture(params=["amqtt", "mosquitto"])
+@pytest.fixture(params=["nats", "mosquitto"])
 def any_broker(request: pytest.FixtureRequest) -> BrokerAddress:
-    """The same test against the embedded broker and against Mosquitto."""
+    """The same test against the embedded NATS broker and against Mosquitto."""
     address: BrokerAddress = request.getfixturevalue(request.param)
     return address
 

@@ -16,7 +16,7 @@ ALLOWED = {
     "agents": {"chain", "broker", "agents"},
     "tui": {"chain", "broker", "tui"},
 }
-IMPURE = {"asyncio", "socket", "sqlite3", "aiosqlite", "aiomqtt", "paho", "amqtt", "textual",
+IMPURE = {"asyncio", "socket", "sqlite3", "aiosqlite", "aiomqtt", "paho", "textual",
           "subprocess", "threading", "os", "time"}
 
 
@@ -60,13 +60,14 @@ def test_headless_packages_never_import_textual(package: str) -> None:
 
 
 def test_headless_commands_load_neither_ui_nor_embedded_broker() -> None:
-    """Headless commands (`agent`, `status`, `record`) never import textual or amqtt."""
+    """Headless commands (`agent`, `status`, `record`) import neither textual nor the broker."""
     import subprocess
 
     probe = (
         "import sys\n"
         "from ketenwacht import cli, agent_commands, status, record\n"
-        "loaded = sorted(m for m in ('textual', 'amqtt', 'tui.app') if m in sys.modules)\n"
+        "loaded = sorted(m for m in ('textual', 'broker.embedded', 'tui.app')\n"
+        "                if m in sys.modules)\n"
         "print(','.join(loaded))\n"
     )
     result = subprocess.run(

@@ -11,6 +11,7 @@ import aiomqtt
 
 from agents.outbox import Outbox
 from agents.runtime import Agent
+from broker.address import BrokerAddress
 from broker.connection import Backoff, make_client, run_connected
 from broker.topics import Topics
 from chain.wire import FlowCounter, Message, decode
@@ -55,11 +56,11 @@ class Recorder:
                 assert isinstance(reading, FlowCounter)
                 self.received.append(reading)
 
-        def connect() -> aiomqtt.Client:
-            return make_client(mosquitto.address, identifier="recorder")
+        def connect(address: BrokerAddress) -> aiomqtt.Client:
+            return make_client(address, identifier="recorder")
 
         await run_connected(
-            connect, work, logger=__import__("logging").getLogger("test"),
+            connect, [mosquitto.address], work, logger=__import__("logging").getLogger("test"),
             on_connection=self.on_connection, backoff=Backoff(initial=0.05, maximum=0.2),
         )
 

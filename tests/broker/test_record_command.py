@@ -5,16 +5,18 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from broker.address import BrokerAddress
 from broker.connection import make_client
-from broker.embedded import free_port, wait_for_port
+from broker.embedded import free_port
 from broker.recorder import Recorder, read_since
 from chain.wire import encode
 from tests.chain import factory as f
@@ -118,7 +120,7 @@ class BrokerProcess:
         port = self.mosquitto.address.port if self.mosquitto else free_port()
         self.address = BrokerAddress("127.0.0.1", port)
         self.env = env
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: subprocess.Popen[str] | None = None
 
     def start(self) -> None:
         if self.mosquitto is not None:
@@ -126,9 +128,12 @@ class BrokerProcess:
             return
         self.process = subprocess.Popen(
             [sys.executable, "-m", "ketenwacht", "broker", "--port", str(self.address.port)],
-            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=self.env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )
-        wait_for_port(self.address.port)
+        # Ready when it says so: the port alone may still be the killed one's, going down.
+        stdout = self.process.stdout
+        assert stdout is not None
+        assert "listening on" in stdout.readline()
 
     def kill(self) -> None:
         if self.mosquitto is not None:
@@ -136,15 +141,26 @@ class BrokerProcess:
         elif self.process is not None:
             self.process.kill()
             self.process.wait()
+            wait_for_port_closed(self.address.port)  # its nats-server dies with it
 
 
-@pytest.mark.parametrize("kind", ["mosquitto", "amqtt"])
+def wait_for_port_closed(port: int, within: float = 10.0) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) != 0:
+                return
+        time.sleep(0.02)
+    raise AssertionError(f"something still listens on {port} after {within} s")
+
+
+@pytest.mark.parametrize("kind", ["mosquitto", "nats"])
 async def test_what_arrives_while_recorder_and_broker_restart_is_recorded(
     kind: str, tmp_path: Path
 ) -> None:
     """The recorder stops; the broker is killed (-9) and started again; readings arrive; the
     recorder starts again: it gets them, because the broker kept its session on disk and
-    held them (Mosquitto's persistence; the embedded broker's session file)."""
+    held them (Mosquitto's persistence; JetStream in the embedded broker's state directory)."""
     env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")}
     out = tmp_path / "rec.sqlite"
     broker = BrokerProcess(kind, tmp_path, env)

@@ -136,7 +136,7 @@ class _EvaluatingSink(EngineSink):
 
 
 async def test_recording_then_replaying_gives_the_same_state_changes(
-    amqtt: BrokerAddress, tmp_path: Path
+    nats: BrokerAddress, tmp_path: Path
 ) -> None:
     """Simulated agents (outages every few seconds at this pace) through a real broker into a
     live engine and the recorder; one agent stops. Replayed, the crisis log is identical."""
@@ -146,9 +146,9 @@ async def test_recording_then_replaying_gives_the_same_state_changes(
     sink = _EvaluatingSink(live)
     orgs = ["om", "justid", "politie", "rechtspraak", "cjib", "ind"]
     async with Recorder(path) as recorder:
-        monitor = Monitor(amqtt, Topics())
+        monitor = Monitor(nats, Topics())
         watching = asyncio.create_task(monitor.run(sink, record=recorder.record))
-        agents = [Agent(org, amqtt, session=1, interval=0.1,
+        agents = [Agent(org, nats, session=1, interval=0.1,
                         source=SimulatedOrg(topology, org, pace=20_000.0)) for org in orgs]
         running = {a.org: asyncio.create_task(a.run()) for a in agents}
 

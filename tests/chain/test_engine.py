@@ -76,6 +76,17 @@ def test_late_will_of_an_old_session_is_ignored(engine: ChainEngine) -> None:
     assert state(engine, T0 + 12) == (OrgState.ONLINE, T0 + 10, "")
 
 
+def test_a_will_after_the_same_sessions_planned_stop_changes_nothing(
+    engine: ChainEngine,
+) -> None:
+    """A broker may still send the Will of a connection that ended after its planned stop
+    (a close that its DISCONNECT did not precede): the stop was that session's last word."""
+    engine.apply(f.online(), received_at=T0)
+    engine.apply(f.offline(seq=9, cause="stopped"), received_at=T0 + 3)
+    engine.apply(f.offline(cause="lost"), received_at=T0 + 4)
+    assert state(engine, T0 + 5) == (OrgState.OFFLINE, T0 + 3, "stopped")
+
+
 def test_restart_after_offline_comes_back_online(engine: ChainEngine) -> None:
     """OFFLINE, then a birth from a new session: ONLINE since the new birth."""
     engine.apply(f.online(session=1), received_at=T0)

@@ -10,7 +10,7 @@ import pytest_asyncio
 
 from tests.conftest import Mosquitto
 from tests.e2e.faults import EmbeddedRestartable, MosquittoRestartable, RestartableBroker
-from tests.e2e.secured import SecuredBroker, Setup, embedded, provision, start_mosquitto
+from tests.e2e.secured import SecuredBroker, Setup, provision, start_mosquitto
 
 
 @pytest.fixture(scope="module")
@@ -29,13 +29,7 @@ def mosquitto_secured(
         mosquitto.stop()
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def amqtt_secured(provisioned: Setup) -> AsyncIterator[SecuredBroker]:
-    async with embedded(provisioned) as broker:
-        yield broker
-
-
-@pytest.fixture(scope="module", params=["mosquitto", "amqtt"])
+@pytest.fixture(scope="module", params=["mosquitto"])
 def secured(request: pytest.FixtureRequest) -> SecuredBroker:
     """The same test against Mosquitto and the embedded broker, both run from one setup.
     Tests using it run on the module's event loop (`pytest.mark.asyncio(loop_scope="module")`)."""
@@ -43,15 +37,15 @@ def secured(request: pytest.FixtureRequest) -> SecuredBroker:
     return broker
 
 
-@pytest_asyncio.fixture(params=["amqtt", "mosquitto"])
+@pytest_asyncio.fixture(params=["nats", "mosquitto"])
 async def restartable(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[RestartableBroker]:
-    """A running broker the test may kill and start again on the same port: Mosquitto
-    (SIGKILL) or the embedded amqtt (connections aborted, then stopped)."""
+    """A running broker the test may kill (SIGKILL) and start again on the same port, with
+    what it keeps on disk: Mosquitto, or the embedded NATS broker."""
     broker: EmbeddedRestartable | MosquittoRestartable
-    if request.param == "amqtt":
-        broker = EmbeddedRestartable(tmp_path / "sessions.json")
+    if request.param == "nats":
+        broker = EmbeddedRestartable(tmp_path / "jetstream")
     else:
         broker = MosquittoRestartable(Mosquitto(tmp_path, autosave=1))
     await broker.start()

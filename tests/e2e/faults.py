@@ -1,4 +1,4 @@
-"""What the fault tests share: a broker that can be killed and restarted (Mosquitto or amqtt),
+"""What the fault tests share: a broker that can be killed and restarted (Mosquitto or NATS),
 an agent that notes what the broker acknowledged, and a monitor that keeps what it received.
 
 "Acknowledged" means: a live reading whose QoS 1 publish returned (the broker's PUBACK
@@ -51,29 +51,18 @@ class RestartableBroker(Protocol):
 
 
 class EmbeddedRestartable:
-    """amqtt on a fixed port, keeping persistent sessions in `sessions` as `ketenwacht
-    broker` does; `kill` drops every connection without a word, then stops."""
+    """The embedded NATS broker on a fixed port, its JetStream store in `store` as `ketenwacht
+    broker` keeps it; `kill` is SIGKILL."""
 
-    def __init__(self, sessions: Path) -> None:
-        self.sessions = sessions
-        self._broker = EmbeddedBroker()
+    def __init__(self, store: Path) -> None:
+        self._broker = EmbeddedBroker(store=store)
         self.address = self._broker.address
 
     async def start(self) -> None:
-        self._broker = EmbeddedBroker(port=self.address.port, sessions=self.sessions)
         await self._broker.start()
 
     async def kill(self) -> None:
-        inner = getattr(self._broker, "_broker", None)
-        if inner is not None:
-            for server in inner._servers.values():
-                server.instance.close()
-            for _, handler in inner._sessions.values():
-                adapter = getattr(handler, "writer", None)
-                writer = getattr(adapter, "_writer", None)
-                if writer is not None:
-                    writer.transport.abort()
-        await self._broker.stop()
+        await self._broker.kill()
 
 
 class MosquittoRestartable:

@@ -3,10 +3,9 @@ the embedded amqtt broker, and clients that log in to them over real TLS."""
 
 from __future__ import annotations
 
-import contextlib
 import ssl
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import aiomqtt
 
 from broker.address import BrokerAddress
 from broker.connection import make_client
-from broker.embedded import BrokerAccess, EmbeddedBroker, free_port
+from broker.embedded import free_port
 from broker.passwords import hash_password
 from broker.provision import init_setup
 from broker.setup_dir import Layout, Manifest, User
@@ -45,10 +44,6 @@ class Setup:
         role = self.manifest.role_of(user)
         assert role is not None, user
         return self.layout.client(User(user, role))
-
-    def access(self) -> BrokerAccess:
-        access, _ = BrokerAccess.from_setup(self.layout.out)
-        return replace(access, local_port=None)
 
 
 def provision(out: Path) -> Setup:
@@ -123,9 +118,3 @@ def start_mosquitto(setup: Setup, workdir: Path) -> tuple[Mosquitto, SecuredBrok
     address = BrokerAddress("127.0.0.1", setup.manifest.tls_port, tls=True)
     return mosquitto, SecuredBroker("mosquitto", address, setup, mosquitto.reload,
                                     setup.manifest.cert_port)
-
-
-@contextlib.asynccontextmanager
-async def embedded(setup: Setup) -> AsyncIterator[SecuredBroker]:
-    async with EmbeddedBroker(access=setup.access()) as broker:
-        yield SecuredBroker("amqtt", broker.address, setup)

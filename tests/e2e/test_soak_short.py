@@ -35,7 +35,7 @@ def run_soak(tmp_path: Path, broker: str) -> dict[str, object]:
 
 
 @pytest.mark.timeout(110)
-@pytest.mark.parametrize("broker", ["mosquitto", "amqtt"])
+@pytest.mark.parametrize("broker", ["mosquitto", "nats"])
 def test_every_published_message_is_recorded_without_gaps_and_the_screen_keeps_up(
     tmp_path: Path, broker: str
 ) -> None:

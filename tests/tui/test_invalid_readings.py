@@ -31,15 +31,15 @@ MARKUP = "keten/v1/om/[/]"
 
 
 async def test_an_org_sending_invalid_readings_is_shown_invalid_everywhere(
-    amqtt: BrokerAddress,
+    nats: BrokerAddress,
 ) -> None:
     """om online, then a future-version reading and one on a markup-like topic: its row says
-    INVALID with count and reason, the summary counts them (and one on a NUL topic as on no
-    organisation's), the log has one entry, and the drill-down names the last one; reason
-    and channel detail literally, markup and all."""
-    app = KetenwachtApp(ChainEngine(load_topology(None)), Monitor(amqtt, Topics()).run,
-                        broker_url=amqtt.url)
-    async with app.run_test(size=(160, 40)) as pilot, make_client(amqtt, identifier="om") as om:
+    INVALID with count and reason, the summary counts them (and one on a topic with no valid
+    organisation id as on no organisation's), the log has one entry, and the drill-down
+    names the last one; reason and channel detail literally, markup and all."""
+    app = KetenwachtApp(ChainEngine(load_topology(None)), Monitor(nats, Topics()).run,
+                        broker_url=nats.url)
+    async with app.run_test(size=(160, 40)) as pilot, make_client(nats, identifier="om") as om:
         await until(lambda: app.view is not None and app.view.monitor_connected, within=5)
         await om.publish("keten/v1/om/status", encode(f.online(interval=30)), qos=1)
         await om.publish("keten/v1/om/heartbeat", encode(f.heartbeat(interval=30)), qos=1)
@@ -48,7 +48,7 @@ async def test_an_org_sending_invalid_readings_is_shown_invalid_everywhere(
         await om.publish(MARKUP, encode(f.heartbeat(seq=4, interval=30)), qos=1)
         email = msgspec.structs.replace(f.channel(up=False, seq=5), detail=HOSTILE_DETAIL)
         await om.publish("keten/v1/om/channel/email", encode(email), qos=1)
-        await om.publish("keten/v1/om\x00/heartbeat", b"{}", qos=1)  # amqtt forwards NUL
+        await om.publish("keten/v1/Om!/heartbeat", b"{}", qos=1)  # no valid id: no one's
 
         def two_invalid() -> bool:
             """om INVALID with two invalid readings on screen"""

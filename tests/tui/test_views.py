@@ -76,15 +76,15 @@ class OpsListener:
 
 
 @pytest.fixture
-async def running(amqtt: BrokerAddress) -> AsyncIterator[tuple[KetenwachtApp, OpsListener]]:
+async def running(nats: BrokerAddress) -> AsyncIterator[tuple[KetenwachtApp, OpsListener]]:
     listener = OpsListener()
     ready = asyncio.Event()
-    listening = asyncio.create_task(listener.run(amqtt, ready))
+    listening = asyncio.create_task(listener.run(nats, ready))
     await ready.wait()
-    monitor = Monitor(amqtt, TOPICS)
+    monitor = Monitor(nats, TOPICS)
     app = KetenwachtApp(
         ChainEngine(load_topology(None)), monitor.run, publish=monitor.publish_op,
-        broker_url=amqtt.url, author="tester",
+        broker_url=nats.url, author="tester",
     )
     try:
         yield app, listener
@@ -107,12 +107,12 @@ async def focus_org(app: KetenwachtApp, pilot: Pilot[None], org: str) -> None:
 
 
 async def test_tabs_show_flows_impact_and_log(
-    running: tuple[KetenwachtApp, OpsListener], amqtt: BrokerAddress
+    running: tuple[KetenwachtApp, OpsListener], nats: BrokerAddress
 ) -> None:
     """1-4 switch views: flows with dependents, impact of om-justid, the log of changes."""
     app, _ = running
     async with app.run_test(size=(140, 40)) as pilot:
-        await started(app, pilot, amqtt)
+        await started(app, pilot, nats)
         await pilot.press("2")
         links = app.query_one("#links", StateTable)
         await until(lambda: "om-justid" in links.keys, within=3)
@@ -128,12 +128,12 @@ async def test_tabs_show_flows_impact_and_log(
 
 
 async def test_enter_opens_the_drill_down_and_escape_returns(
-    running: tuple[KetenwachtApp, OpsListener], amqtt: BrokerAddress
+    running: tuple[KetenwachtApp, OpsListener], nats: BrokerAddress
 ) -> None:
     """Enter on om opens its screen with figures, channels and flows; Escape goes back."""
     app, _ = running
     async with app.run_test(size=(140, 40)) as pilot:
-        await started(app, pilot, amqtt)
+        await started(app, pilot, nats)
         await focus_org(app, pilot, "om")
         await pilot.press("enter")
         await until(lambda: isinstance(app.screen, OrgScreen), within=3)
@@ -148,30 +148,30 @@ async def test_enter_opens_the_drill_down_and_escape_returns(
 
 
 async def test_annotation_is_published_and_logged(
-    running: tuple[KetenwachtApp, OpsListener], amqtt: BrokerAddress
+    running: tuple[KetenwachtApp, OpsListener], nats: BrokerAddress
 ) -> None:
     """a, text, Enter: an Annotation by the operator goes out and comes back into the log."""
     app, listener = running
     async with app.run_test(size=(140, 40)) as pilot:
-        await started(app, pilot, amqtt)
+        await started(app, pilot, nats)
         await pilot.press("a")
         await pilot.press(*"NCSC advisory received")
         await pilot.press("enter")
         await until(lambda: any(isinstance(o, Annotation) for o in listener.ops), within=5)
         note = next(o for o in listener.ops if isinstance(o, Annotation))
         assert (note.text, note.author) == ("NCSC advisory received", "tester")
-        assert await retained_ops(amqtt) == []
+        assert await retained_ops(nats) == []
         await until(lambda: any(e.text == "NCSC advisory received"
                                 for e in app.engine.log.entries), within=5)
 
 
 async def test_isolate_and_lift(
-    running: tuple[KetenwachtApp, OpsListener], amqtt: BrokerAddress
+    running: tuple[KetenwachtApp, OpsListener], nats: BrokerAddress
 ) -> None:
     """i on om: a retained Isolation; om turns ISOLATED; i again lifts it."""
     app, listener = running
     async with app.run_test(size=(140, 40)) as pilot:
-        await started(app, pilot, amqtt)
+        await started(app, pilot, nats)
         await focus_org(app, pilot, "om")
         await pilot.press("i")
         await pilot.press(*"cut off on purpose")
@@ -184,7 +184,7 @@ async def test_isolate_and_lift(
         await until(isolated, within=5)
         op = next(o for o in listener.ops if isinstance(o, Isolation))
         assert (op.org, op.isolated, op.reason) == ("om", True, "cut off on purpose")
-        assert {o.id for o in await retained_ops(amqtt)} == {op.id}
+        assert {o.id for o in await retained_ops(nats)} == {op.id}
         await pilot.pause(0.3)
         await focus_org(app, pilot, "om")
         await pilot.press("i", "enter")
@@ -194,12 +194,12 @@ async def test_isolate_and_lift(
 
 
 async def test_manual_report_and_acknowledgement(
-    running: tuple[KetenwachtApp, OpsListener], amqtt: BrokerAddress
+    running: tuple[KetenwachtApp, OpsListener], nats: BrokerAddress
 ) -> None:
     """r on om publishes a ManualReport about om; c publishes an Acknowledgement of org:om."""
     app, listener = running
     async with app.run_test(size=(140, 40)) as pilot:
-        await started(app, pilot, amqtt)
+        await started(app, pilot, nats)
         await focus_org(app, pilot, "om")
         await pilot.press("r")
         await pilot.press(*"called the OM duty desk: phones work")
@@ -215,12 +215,12 @@ async def test_manual_report_and_acknowledgement(
 
 
 async def test_filter_help_theme_and_a_small_terminal(
-    running: tuple[KetenwachtApp, OpsListener], amqtt: BrokerAddress
+    running: tuple[KetenwachtApp, OpsListener], nats: BrokerAddress
 ) -> None:
     """At 80x24: / filters rows, Escape clears; ? shows help; t cycles the three themes."""
     app, _ = running
     async with app.run_test(size=(80, 24)) as pilot:
-        await started(app, pilot, amqtt)
+        await started(app, pilot, nats)
         table = app.query_one("#orgs", StateTable)
         await pilot.press("slash", *"justis")
         await pilot.pause()
@@ -239,7 +239,7 @@ async def test_filter_help_theme_and_a_small_terminal(
         assert seen == {"textual-dark", "textual-light", "ketenwacht-colour-blind"}
 
 
-async def test_actions_without_a_broker_say_so(amqtt: BrokerAddress) -> None:
+async def test_actions_without_a_broker_say_so(nats: BrokerAddress) -> None:
     """Publishing while the monitor is not connected: an error notice, nothing sent."""
     monitor = Monitor(BrokerAddress("127.0.0.1", 1), TOPICS)
     app = KetenwachtApp(
