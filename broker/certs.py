@@ -8,8 +8,8 @@ might be written with.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import ipaddress
+import secrets
 from dataclasses import dataclass
 from typing import Final
 
@@ -74,9 +74,11 @@ def make_server(ca: Issued, hostnames: list[str], *, days: int = LEAF_DAYS,
 
 def make_client(ca: Issued, username: str, *, days: int = LEAF_DAYS,
                 not_before: dt.datetime | None = None) -> Issued:
-    """A client certificate whose common name Mosquitto takes as the username."""
+    """A client certificate whose common name Mosquitto takes as the username. Its
+    organisational unit is new with every issue, so that NATS, which names a user by the
+    whole distinguished name, no longer knows the old one after a rotation."""
     return _leaf(ca, username, [ExtendedKeyUsageOID.CLIENT_AUTH], days=days,
-                 not_before=not_before)
+                 not_before=not_before, unit=f"issue-{secrets.token_hex(8)}")
 
 
 def make_crl(ca: Issued, revoked_serials: list[int], *, days: int = CA_DAYS) -> bytes:
@@ -104,16 +106,9 @@ def serial_of(cert_pem: bytes) -> int:
     return x509.load_pem_x509_certificate(cert_pem).serial_number
 
 
-def key_pin(cert_pem: bytes) -> str:
-    """What NATS pins a client certificate by: SHA-256 of its public key (SPKI), in hex."""
-    spki = x509.load_pem_x509_certificate(cert_pem).public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    return hashlib.sha256(spki).hexdigest()
-
-
-def subject_of(username: str) -> str:
-    """The distinguished name of a client certificate we issue, as NATS names its user."""
-    return f"CN={username},O=Ketenwacht"
+def subject_of(cert_pem: bytes) -> str:
+    """A certificate's distinguished name as NATS names the user it maps to (RFC 4514)."""
+    return x509.load_pem_x509_certificate(cert_pem).subject.rfc4514_string()
 
 
 def revoked_serials(crl_pem: bytes) -> list[int]:
@@ -128,13 +123,14 @@ def _leaf(
     days: int,
     extra: x509.ExtensionType | None = None,
     not_before: dt.datetime | None = None,
+    unit: str | None = None,
 ) -> Issued:
     key = ec.generate_private_key(ec.SECP256R1())
     ca_key = _load_key(ca)
     start = not_before or _now() - CLOCK_SKEW
     builder = (
         x509.CertificateBuilder()
-        .subject_name(_name(common_name))
+        .subject_name(_name(common_name, unit))
         .issuer_name(ca.cert.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
@@ -161,9 +157,10 @@ def _key_usage(*, cert_sign: bool) -> x509.KeyUsage:
     )
 
 
-def _name(common_name: str) -> x509.Name:
+def _name(common_name: str, unit: str | None = None) -> x509.Name:
     return x509.Name([
         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Ketenwacht"),
+        *([x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit)] if unit else []),
         x509.NameAttribute(NameOID.COMMON_NAME, common_name),
     ])
 

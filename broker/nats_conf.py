@@ -103,18 +103,24 @@ def user_entry(user: NatsUser) -> dict[str, Any]:
     subscribe = sorted({s for g in user.grants if g.reads for s in nats_subjects(g.pattern)})
     return {
         "user": user.subject,
-        "permissions": {"publish": {"allow": publish}, "subscribe": {"allow": subscribe}},
+        "permissions": {"publish": _only(publish), "subscribe": _only(subscribe)},
         "allowed_connection_types": ["MQTT"],
     }
 
 
+def _only(subjects: list[str]) -> dict[str, list[str]]:
+    # NATS reads an empty allow list as no restriction at all: nothing allowed is a deny.
+    return {"allow": subjects} if subjects else {"deny": [">"]}
+
+
 def node_conf(
     node: Node, nodes: Sequence[Node], *, files: str, store_dir: str,
-    users: Sequence[NatsUser], pins: Sequence[str],
+    users: Sequence[NatsUser],
 ) -> dict[str, Any]:
-    """A production node: MQTT over TLS 1.2+ where the client certificate is the identity and
-    only pinned certificates get in (`--rotate` unpins the old one); routes to the other
-    nodes over mutual TLS; JetStream with as many replicas as there are nodes, up to 3."""
+    """A production node: MQTT over TLS 1.2+ where the client certificate is the identity
+    (its distinguished name is the user: `--rotate` makes a new one, and a reload refuses
+    the old one); routes to the other nodes over mutual TLS; JetStream with as many
+    replicas as there are nodes, up to 3."""
     server_tls = {
         "cert_file": f"{files}/server.crt",
         "key_file": f"{files}/server.key",
@@ -135,7 +141,7 @@ def node_conf(
         },
         "mqtt": {
             **mqtt_block(_listen(node.bind, node.mqtt_port), replicas=min(3, len(nodes))),
-            "tls": {**server_tls, "verify_and_map": True, "pinned_certs": sorted(pins)},
+            "tls": {**server_tls, "verify_and_map": True},
         },
         "authorization": {
             "timeout": CONNECT_TIMEOUT_SECONDS,

@@ -1,5 +1,6 @@
 """The node folders of a NATS setup: each node's certificate, and its nats.conf made from the
-manifest, the ACL's roles and every user's current client certificate."""
+manifest, the ACL's roles and every user's current client certificate (NATS maps the
+certificate's distinguished name to the user, so an old certificate maps to no one)."""
 
 from __future__ import annotations
 
@@ -31,19 +32,17 @@ def issue_node_certificates(layout: Layout, manifest: Manifest, ca: certs.Issued
         write_file(folder / "server.key", server.key_pem, secret=True)
 
 
-def setup_users(layout: Layout, manifest: Manifest) -> list[tuple[NatsUser, str]]:
-    """Every user of the manifest with its grants, and the pin of its current certificate."""
-    users = []
-    for user in manifest.users:
-        cert = read_file(layout.client(user) / "client.crt")
-        users.append((NatsUser(certs.subject_of(user.name),
-                               grants(user.role, user.name, manifest.root)),
-                      certs.key_pin(cert)))
-    return users
+def setup_users(layout: Layout, manifest: Manifest) -> list[NatsUser]:
+    """Every user of the manifest, named by its current certificate, with its grants."""
+    return [
+        NatsUser(certs.subject_of(read_file(layout.client(user) / "client.crt")),
+                 grants(user.role, user.name, manifest.root))
+        for user in manifest.users
+    ]
 
 
 def write_node_configs(
-    layout: Layout, manifest: Manifest, extra: Sequence[tuple[NatsUser, str]] = ()
+    layout: Layout, manifest: Manifest, extra: Sequence[NatsUser] = ()
 ) -> None:
     """(Re)write every node's nats.conf; a running node reloads it on SIGHUP (`ketenwacht
     broker --config` sends that itself when the file changes). `extra`: users beyond the
@@ -54,6 +53,6 @@ def write_node_configs(
         conf = node_conf(
             node, manifest.nodes, files=files,
             store_dir=manifest.store_dir or f"{files}/jetstream",
-            users=[user for user, _ in users], pins=[pin for _, pin in users],
+            users=users,
         )
         write_file(layout.node(node.name) / CONFIG, render(conf))

@@ -192,10 +192,15 @@ class NatsServer:
         while True:
             await asyncio.sleep(CONFIG_POLL)
             now = stamp()
-            if now != seen and self._process is not None and self._process.returncode is None:
+            if now != seen:
                 seen = now
                 log.info("%s: configuration changed, reloading", self.launch.name)
-                self._process.send_signal(signal.SIGHUP)
+                self.reload()
+
+    def reload(self) -> None:
+        """SIGHUP: the server reads its configuration again (users, pinned certificates)."""
+        if self._process is not None and self._process.returncode is None:
+            self._process.send_signal(signal.SIGHUP)
 
     async def stop(self) -> None:
         """SIGTERM, and SIGKILL if it has not gone after STOP_TIMEOUT."""

@@ -1,4 +1,5 @@
-"""Module-scoped brokers with credentials: one setup, Mosquitto and amqtt, for a whole module."""
+"""Module-scoped brokers with credentials, Mosquitto and NATS, each from its own `broker init`
+setup, for a whole module; and brokers a test may kill and restart."""
 
 from __future__ import annotations
 
@@ -10,28 +11,29 @@ import pytest_asyncio
 
 from tests.conftest import Mosquitto
 from tests.e2e.faults import EmbeddedRestartable, MosquittoRestartable, RestartableBroker
-from tests.e2e.secured import SecuredBroker, Setup, provision, start_mosquitto
+from tests.e2e.secured import SecuredBroker, nats_node, provision, start_mosquitto
 
 
 @pytest.fixture(scope="module")
-def provisioned(tmp_path_factory: pytest.TempPathFactory) -> Setup:
-    return provision(tmp_path_factory.mktemp("setup") / "out")
-
-
-@pytest.fixture(scope="module")
-def mosquitto_secured(
-    provisioned: Setup, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[SecuredBroker]:
-    mosquitto, broker = start_mosquitto(provisioned, tmp_path_factory.mktemp("mosquitto"))
+def mosquitto_secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecuredBroker]:
+    setup = provision(tmp_path_factory.mktemp("setup") / "out")
+    mosquitto, broker = start_mosquitto(setup, tmp_path_factory.mktemp("mosquitto"))
     try:
         yield broker
     finally:
         mosquitto.stop()
 
 
-@pytest.fixture(scope="module", params=["mosquitto"])
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def nats_secured(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[SecuredBroker]:
+    setup = provision(tmp_path_factory.mktemp("setup") / "out", engine="nats")
+    async with nats_node(setup, tmp_path_factory.mktemp("nats")) as broker:
+        yield broker
+
+
+@pytest.fixture(scope="module", params=["mosquitto", "nats"])
 def secured(request: pytest.FixtureRequest) -> SecuredBroker:
-    """The same test against Mosquitto and the embedded broker, both run from one setup.
+    """The same test against Mosquitto and a NATS node, each run from a `broker init` setup.
     Tests using it run on the module's event loop (`pytest.mark.asyncio(loop_scope="module")`)."""
     broker: SecuredBroker = request.getfixturevalue(f"{request.param}_secured")
     return broker

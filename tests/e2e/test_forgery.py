@@ -5,7 +5,6 @@ and the crisis-room screen shows neither, only the count of refused payloads."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import sys
 import time
 
@@ -35,9 +34,7 @@ async def test_om_cannot_change_justids_state_on_the_crisis_room_screen(
     """justid ONLINE stays ONLINE on screen whatever om's credentials publish about it."""
     # The screen trusts the chain's CA the way the README tells an operator to.
     monkeypatch.setenv("SSL_CERT_FILE", str(secured.setup.ca_file))
-    screen = dataclasses.replace(
-        secured.address, username="tui", password=secured.setup.password("tui")
-    )
+    screen = secured.address_of("tui")
     app = KetenwachtApp(ChainEngine(load_topology(None)), Monitor(screen, Topics()).run,
                         broker_url=screen.url)
     async with (app.run_test() as pilot, secured.client("justid") as justid,
@@ -86,9 +83,7 @@ async def test_the_engine_refuses_what_a_broker_let_through(
     """Even the admin, who may write anywhere, cannot make a payload of om count for justid."""
     monkeypatch.setenv("SSL_CERT_FILE", str(secured.setup.ca_file))
     engine = ChainEngine(load_topology(None))
-    screen = dataclasses.replace(
-        secured.address, username="tui", password=secured.setup.password("tui")
-    )
+    screen = secured.address_of("tui")
     monitor = asyncio.create_task(Monitor(screen, Topics()).run(EngineSink(engine)))
     try:
         await until(lambda: engine.view(time.time()).monitor_connected, within=5)
@@ -136,9 +131,7 @@ async def test_another_organisation_cannot_take_over_an_agents_connection(
     copy = config.with_name(f"agent-{secured.name}.toml")
     copy.write_text(local)
     engine = ChainEngine(load_topology(None))
-    screen = dataclasses.replace(
-        secured.address, username="tui", password=secured.setup.password("tui")
-    )
+    screen = secured.address_of("tui")
     sink = StatusLog(engine)
     monitor = asyncio.create_task(Monitor(screen, Topics()).run(sink))
     agent = await asyncio.create_subprocess_exec(

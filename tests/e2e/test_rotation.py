@@ -1,5 +1,5 @@
-"""`broker init --rotate USER`: the old password and certificate stop working, everyone
-else's keep working, and nobody else's files change by a byte."""
+"""`broker init --rotate USER`: the old credentials stop working, everyone else's keep working,
+and nobody else's files change by a byte; on Mosquitto and on a NATS node."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import aiomqtt
 import pytest
 
 from broker.setup_dir import Layout
@@ -16,13 +17,13 @@ from tests.e2e.secured import ADMIN, SecuredBroker, connects
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-ROTATED = {"mosquitto": "om", "amqtt": "justid"}
-"""A different user per broker, since both brokers share the module's one setup."""
-
+ROTATED = {"mosquitto": "om", "nats": "justid"}
 
 def snapshot(layout: Layout) -> dict[str, bytes]:
+    """Every file of the setup (not a node's JetStream store, which the running node keeps)."""
     return {str(path.relative_to(layout.out)): path.read_bytes()
-            for path in sorted(layout.out.rglob("*")) if path.is_file()}
+            for path in sorted(layout.out.rglob("*"))
+            if path.is_file() and "jetstream" not in path.relative_to(layout.out).parts}
 
 
 def password_lines(layout: Layout) -> dict[str, str]:
@@ -45,11 +46,12 @@ def keep_old_certificate(folder: Path, into: Path) -> tuple[Path, Path]:
 
 
 async def test_a_rotated_credential_stops_working_and_no_other_does(
-    secured: SecuredBroker, tmp_path: Path
+    mosquitto_secured: SecuredBroker, tmp_path: Path
 ) -> None:
-    """After --rotate and a reload: the old password (and on Mosquitto, where a certificate
-    is an identity, the old certificate) refused; the new ones accepted; every other user
-    still connects with what it had, and only the rotated user's lines changed."""
+    """Mosquitto, after --rotate and a reload: the old password and the old certificate
+    refused; the new ones accepted; every other user still connects with what it had, and
+    only the rotated user's lines changed."""
+    secured = mosquitto_secured
     user, layout = ROTATED[secured.name], secured.setup.layout
     folder = secured.setup.folder(user)
     old_password = secured.setup.password(user)
@@ -70,13 +72,13 @@ async def test_a_rotated_credential_stops_working_and_no_other_does(
             break
     assert refused, "the old password still works"
     assert await connects(secured.client(user, new_password))
-    if secured.cert_port is not None:
-        assert not await connects(secured.certificate_client(user, old_cert, old_key))
-        assert await connects(secured.certificate_client(
-            user, folder / "client.crt", folder / "client.key"))
-        other = secured.setup.folder("cjib")
-        assert await connects(secured.certificate_client(
-            "cjib", other / "client.crt", other / "client.key"))
+    assert secured.cert_port is not None
+    assert not await connects(secured.certificate_client(user, old_cert, old_key))
+    assert await connects(secured.certificate_client(
+        user, folder / "client.crt", folder / "client.key"))
+    other = secured.setup.folder("cjib")
+    assert await connects(secured.certificate_client(
+        "cjib", other / "client.crt", other / "client.key"))
     for other_user in [u.name for u in secured.setup.manifest.users if u.name != user]:
         assert await connects(secured.client(other_user)), other_user
     assert await connects(secured.client(ADMIN))
@@ -88,3 +90,43 @@ async def test_a_rotated_credential_stops_working_and_no_other_does(
     assert {name for name in changed if not name.startswith(mine)} == {
         "broker/passwords", "broker/crl.pem"}
     assert {name for name, h in hashes_after.items() if hashes_before.get(name) != h} == {user}
+
+
+async def test_a_rotated_certificate_maps_to_no_one_and_its_open_connection_ends(
+    nats_secured: SecuredBroker, tmp_path: Path
+) -> None:
+    """NATS, after --rotate and a reload: the old certificate refused, and a connection open
+    with it ended (NATS checks every connection again on reload); the new one accepted; every
+    other user still connects; of the setup's files only the user's folder and the node's
+    nats.conf changed."""
+    secured = nats_secured
+    user, layout = ROTATED[secured.name], secured.setup.layout
+    folder = secured.setup.folder(user)
+    old_cert, old_key = keep_old_certificate(folder, tmp_path / "old")
+    before = snapshot(layout)
+    async with secured.certificate_client(user, old_cert, old_key) as still_open:
+        result = await asyncio.to_thread(rotate, layout, user)
+        assert result.returncode == 0, result.stderr
+        secured.setup.write_node_configs()  # the test's admin, beside the setup's users
+        secured.reload()
+        try:
+            async with asyncio.timeout(5):
+                async for _ in still_open.messages:
+                    pass
+        except aiomqtt.MqttError:
+            pass  # dropped, as it should be
+        except TimeoutError:
+            raise AssertionError("the connection with the old certificate stayed open") from None
+
+    assert not await connects(secured.certificate_client(user, old_cert, old_key))
+    assert await connects(secured.certificate_client(
+        user, folder / "client.crt", folder / "client.key"))
+    for other_user in [u.name for u in secured.setup.manifest.users if u.name != user]:
+        assert await connects(secured.client(other_user)), other_user
+    assert await connects(secured.client(ADMIN))
+
+    after = snapshot(layout)
+    changed = {name for name in before.keys() | after.keys()
+               if before.get(name) != after.get(name)}
+    mine = str(folder.relative_to(layout.out)) + "/"
+    assert {name for name in changed if not name.startswith(mine)} == {"nodes/n1/nats.conf"}
