@@ -3,13 +3,14 @@ agent config loads with the real loader, and what it refuses."""
 
 from __future__ import annotations
 
+import json
 import stat
 from pathlib import Path
 
 import pytest
 
 from agents.config import load_config
-from agents.daemon import broker_address, tls_context
+from agents.daemon import broker_address, broker_addresses, tls_context
 from broker.acl import parse_acl
 from broker.passwords import parse_password_file, verify_password
 from broker.setup_dir import Layout
@@ -117,5 +118,83 @@ def test_rotate_refuses_unknown_or_malformed_users(
     """Rotating someone who is not there, or no valid name at all: one line, exit 64."""
     result = ketenwacht("broker", "init", "--out", str(made[0].out), *args)
     assert result.returncode == 64
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Layout:
+    out = tmp_path_factory.mktemp("nats") / "out"
+    result = ketenwacht("broker", "init", "--engine", "nats", "--nodes", "3", "--out", str(out),
+                        "--hostname", "a.keten.example", "--hostname", "b.keten.example",
+                        "--hostname", "c.keten.example")
+    assert result.returncode == 0, result.stderr
+    assert "nodes/n1/ for a.keten.example" in result.stdout
+    return Layout(out)
+
+
+def test_a_nats_cluster_gets_a_folder_per_node_with_routes_to_the_others(
+    cluster: Layout,
+) -> None:
+    """Three nodes: each its own name, certificate and store; MQTT over TLS with the client
+    certificate as identity; routes over mutual TLS to the two others; streams with 3
+    replicas; the NATS protocol on loopback, and no user may use it."""
+    for name, host in (("n1", "a"), ("n2", "b"), ("n3", "c")):
+        conf = json.loads((cluster.node(name) / "nats.conf").read_text())
+        assert conf["server_name"] == name
+        assert conf["listen"].startswith("127.0.0.1:")
+        assert conf["mqtt"]["tls"]["verify_and_map"] is True
+        assert conf["mqtt"]["tls"]["min_version"] == "1.2"
+        assert conf["mqtt"]["stream_replicas"] == 3
+        assert conf["cluster"]["tls"]["verify"] is True
+        assert sorted(conf["cluster"]["routes"]) == sorted(
+            f"nats-route://{other}.keten.example:6222" for other in "abc" if other != host)
+        assert conf["jetstream"]["store_dir"].endswith(f"nodes/{name}/jetstream")
+        assert {user["allowed_connection_types"][0] for user in
+                conf["authorization"]["users"]} == {"MQTT"}
+        assert stat.S_IMODE((cluster.node(name) / "server.key").stat().st_mode) == 0o600
+
+
+def test_every_nats_agent_config_names_all_nodes_and_its_certificate(cluster: Layout) -> None:
+    """agents/<org>/agent.toml loads with the agent's loader: all three nodes, in order, the
+    organisation's certificate and the chain's CA; no password exists to leak."""
+    for org in ORGS:
+        folder = cluster.out / "agents" / org
+        config = load_config(folder / "agent.toml")
+        brokers = broker_addresses(config)
+        assert [b.url for b in brokers] == [
+            f"mqtts://{host}.keten.example:8883" for host in "abc"]
+        assert tls_context(config, brokers) is not None
+        assert not (folder / "password").exists()
+
+
+def test_a_nats_user_is_named_by_its_certificate_and_gets_no_more_than_its_role(
+    cluster: Layout,
+) -> None:
+    """om publishes and reads only its own subtree (both `keten.v1.om` and `keten.v1.om.>`,
+    as an MQTT `#` needs); the recorder publishes nothing at all (an empty allow list would
+    be no limit in NATS)."""
+    conf = json.loads((cluster.node("n1") / "nats.conf").read_text())
+    users = {user["user"].split(",")[0]: user["permissions"]
+             for user in conf["authorization"]["users"]}
+    assert users["CN=om"] == {
+        "publish": {"allow": ["keten.v1.om", "keten.v1.om.>"]},
+        "subscribe": {"allow": ["keten.v1.om", "keten.v1.om.>"]},
+    }
+    assert users["CN=recorder"]["publish"] == {"deny": [">"]}
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--engine", "nats", "--nodes", "2", "--hostname", "a", "--hostname", "b",
+      "--hostname", "c"], "--nodes 2 takes one --hostname per node, or one for all; got 3"),
+    (["--engine", "nats", "--nodes", "0", "--hostname", "a"], "--nodes: expected 1 to 7"),
+    (["--nodes", "3", "--hostname", "a"], "--nodes is for --engine nats"),
+])
+def test_a_cluster_that_cannot_be_is_refused_in_one_line(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    """Hosts that do not match the nodes, no nodes, or a Mosquitto cluster: one line."""
+    result = ketenwacht("broker", "init", "--out", str(tmp_path / "out"), *args)
+    assert result.returncode == 64, result.stderr
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
