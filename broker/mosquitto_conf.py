@@ -6,7 +6,13 @@ persistence, the pid file and logging, and Mosquitto refuses some of those twice
 
 from __future__ import annotations
 
-from broker.limits import AUTOSAVE_SECONDS, EXPIRY_DAYS, MAX_HELD
+from broker.limits import (
+    AUTOSAVE_SECONDS,
+    EXPIRY_DAYS,
+    MAX_CONNECTIONS,
+    MAX_HELD,
+    MAX_PACKET_BYTES,
+)
 from broker.setup_dir import Manifest
 
 
@@ -36,9 +42,14 @@ def render_mosquitto_conf(manifest: Manifest) -> str:
         f"max_queued_messages {MAX_HELD}",
         f"persistent_client_expiration {EXPIRY_DAYS}d",
         "",
+        "# A packet larger than any payload of ours is refused at its header, before its",
+        "# bytes fill the broker's memory; and the connections are bounded per listener.",
+        f"max_packet_size {MAX_PACKET_BYTES}",
+        "",
         "# Username and password over TLS.",
         f"listener {manifest.tls_port}",
         *tls,
+        f"max_connections {MAX_CONNECTIONS}",
         "",
     ]
     if manifest.cert_port:

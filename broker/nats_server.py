@@ -107,12 +107,14 @@ class NatsServer:
         launch.log_file.parent.mkdir(parents=True, exist_ok=True)
         offset = launch.log_file.stat().st_size if launch.log_file.exists() else 0
         try:
-            self._process = await asyncio.create_subprocess_exec(
-                str(launch.binary), "-c", str(launch.config), "-l", str(launch.log_file),
-                *launch.extra_args,
-                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.DEVNULL, preexec_fn=_die_with_parent,
-            )
+            # What it says before it opens its log (a configuration it refuses) goes there too.
+            with launch.log_file.open("ab") as early:
+                self._process = await asyncio.create_subprocess_exec(
+                    str(launch.binary), "-c", str(launch.config), "-l", str(launch.log_file),
+                    *launch.extra_args,
+                    stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+                    stderr=early, preexec_fn=_die_with_parent,
+                )
         except OSError as error:
             raise BrokerUnavailable(
                 f"{launch.name}: cannot run {launch.binary}: {error.strerror or error}"
@@ -146,9 +148,10 @@ class NatsServer:
         except OSError:
             lines = []
         fatal = [m["text"] for m in map(_FATAL.search, lines) if m is not None]
-        if not fatal:
+        said = [line.strip() for line in lines if line.strip()]
+        if not fatal and not said:
             return f"nats-server exited at start (see {self.launch.log_file})"
-        text = fatal[-1].strip()
+        text = (fatal or said)[-1].strip()
         taken = _TAKEN.search(text)
         if taken is not None:
             port = int(taken["port"])

@@ -155,3 +155,15 @@ async def test_a_nats_server_that_dies_is_started_again(tmp_path: Path) -> None:
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=15)
     assert b"nats-server exited (code -9); starting it again" in stderr
+
+
+def test_a_configuration_nats_refuses_is_its_reason_in_one_line(tmp_path: Path) -> None:
+    """A node configuration nats-server itself refuses (edited by hand): its own words,
+    which it says before it opens its log, in one line, exit 69."""
+    layout = nats_setup(tmp_path / "out")
+    conf_path = layout.node("n1") / "nats.conf"
+    conf = json.loads(conf_path.read_text())
+    conf["max_payload"] = conf["max_pending"] * 2
+    conf_path.write_text(json.dumps(conf))
+    one_line(ketenwacht("broker", "--config", str(layout.node("n1"))), 69,
+             "nats-server refused to start: nats-server: max_payload")

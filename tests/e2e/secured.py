@@ -108,6 +108,8 @@ class SecuredBroker:
     cert_port: int | None = None
     """Mosquitto's listener where the client certificate is the identity (NATS has one
     listener, where it always is)."""
+    pid: Callable[[], int | None] = lambda: None
+    """The broker's process, for what it costs."""
 
     @property
     def by_certificate(self) -> bool:
@@ -129,7 +131,8 @@ class SecuredBroker:
 
     def client(self, user: str | None, password: str | None = None, *,
                will: aiomqtt.Will | None = None, identifier: str | None = None,
-               tls: ssl.SSLContext | None = None, timeout: float = 5.0) -> aiomqtt.Client:
+               tls: ssl.SSLContext | None = None, timeout: float = 5.0,
+               clean_session: bool = True) -> aiomqtt.Client:
         """A client of `user`, with its provisioned password unless one is given; on NATS,
         with its certificate (a password is then ignored, as the broker ignores it)."""
         if self.by_certificate:
@@ -142,7 +145,15 @@ class SecuredBroker:
                 password = self.setup.password(user)
             address = replace(self.address, username=user, password=password)
         return make_client(address, identifier=identifier or f"test-{uuid.uuid4().hex}",
-                           will=will, timeout=timeout, tls_context=tls or self.tls())
+                           will=will, timeout=timeout, tls_context=tls or self.tls(),
+                           clean_session=clean_session)
+
+    def own_tls(self, user: str) -> ssl.SSLContext:
+        """TLS as the user's own tools set it up: on NATS with its certificate."""
+        if not self.by_certificate:
+            return self.tls()
+        folder = self.setup.folder(user)
+        return self.tls(cert=folder / "client.crt", key=folder / "client.key")
 
 
     def certificate_client(
@@ -173,8 +184,10 @@ def start_mosquitto(setup: Setup, workdir: Path) -> tuple[Mosquitto, SecuredBrok
     mosquitto = Mosquitto(workdir, include=setup.layout.broker, port=setup.manifest.tls_port)
     mosquitto.start()
     address = BrokerAddress("127.0.0.1", setup.manifest.tls_port, tls=True)
-    return mosquitto, SecuredBroker("mosquitto", address, setup, mosquitto.reload,
-                                    setup.manifest.cert_port)
+    return mosquitto, SecuredBroker(
+        "mosquitto", address, setup, mosquitto.reload, setup.manifest.cert_port,
+        pid=lambda: mosquitto.process.pid if mosquitto.process else None,
+    )
 
 
 @contextlib.asynccontextmanager
@@ -189,6 +202,6 @@ async def nats_node(setup: Setup, workdir: Path) -> AsyncIterator[SecuredBroker]
     await server.start()
     try:
         address = BrokerAddress("localhost", node.mqtt_port, tls=True)
-        yield SecuredBroker("nats", address, setup, server.reload)
+        yield SecuredBroker("nats", address, setup, server.reload, pid=lambda: server.pid)
     finally:
         await server.stop()

@@ -135,7 +135,7 @@ async def test_a_last_will_on_another_organisations_topic_never_arrives(
             packet = connect_packet(f"will-{number}", "om", _password(secured, "om"), topic,
                                     b"lost")
             await connect_and_vanish("127.0.0.1", secured.address.port,
-                                     _tls_of(secured, "om"), packet)
+                                     secured.own_tls("om"), packet)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(5):
                 async for message in recorder.messages:
@@ -148,14 +148,6 @@ async def test_a_last_will_on_another_organisations_topic_never_arrives(
 
 def _password(secured: SecuredBroker, user: str) -> str:
     return "" if secured.by_certificate else secured.setup.password(user)
-
-
-def _tls_of(secured: SecuredBroker, user: str) -> ssl.SSLContext:
-    """TLS as the user's own tools set it up: on NATS with its certificate."""
-    if not secured.by_certificate:
-        return secured.tls()
-    folder = secured.setup.folder(user)
-    return secured.tls(cert=folder / "client.crt", key=folder / "client.key")
 
 
 def _tls_handshake(port: int, ca_file: Path, maximum: ssl.TLSVersion,
