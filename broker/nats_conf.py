@@ -39,10 +39,18 @@ def limits() -> dict[str, Any]:
     }
 
 
+JETSTREAM_API_TIMEOUT: Final = "20s"
+"""How long an MQTT request to JetStream (a session lookup, storing a QoS 1 or a retained
+message) may wait. When a node dies, JetStream elects new leaders in 4-9 s, sometimes two
+rounds; NATS closes a client's connection when such a request fails, and then sends its
+Will: with the default 5 s, a live organisation is shown "lost" because a node died."""
+
+
 def mqtt_block(listen: str, *, replicas: int) -> dict[str, Any]:
     return {
         "listen": listen,
         "stream_replicas": replicas,
+        "js_api_timeout": JETSTREAM_API_TIMEOUT,
         # Forget a persistent session's consumer once its client has been away this long,
         # as Mosquitto's persistent_client_expiration does.
         "consumer_inactive_threshold": f"{EXPIRY_DAYS * 24}h",

@@ -102,7 +102,7 @@ class ChainEngine:
                 org.interval = interval
                 org.buffered, org.dropped = buffered, dropped
                 if not retained:
-                    org.last_alive = received_at
+                    org.spoke(received_at)
                     if org.offline_since is not None:
                         org.come_online(received_at)
             case ChannelReading(channel=channel):
@@ -153,7 +153,11 @@ class ChainEngine:
         if status.state == "online":
             org.come_online(at)
             org.last_alive = at
+        elif status.seq == WILL_SEQ and not retained:
+            if org.offline_since is None and org.will_at is None:
+                org.will_at = at
         else:
+            org.will_at = None
             org.offline_since = at
             org.offline_cause = status.cause or "stopped"
 

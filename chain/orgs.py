@@ -12,6 +12,7 @@ from chain.views import BacklogView, ChannelView, OrgState, OrgView
 from chain.wire import ChannelReading
 
 STALE_AFTER_INTERVALS: Final = 3.0
+WILL_UNCONFIRMED: Final = "connection lost (Last Will); OFFLINE unless it returns"
 DEFAULT_INTERVAL: Final = 5.0
 
 
@@ -54,6 +55,8 @@ class OrgRecord:
     interval: float = DEFAULT_INTERVAL
     offline_since: float | None = None
     offline_cause: str = ""
+    will_at: float | None = None
+    """A Last Will of the current session, not yet confirmed (see `judge`)."""
     online_since: float | None = None
     last_alive: float | None = None
     isolated_since: float | None = None
@@ -81,7 +84,16 @@ class OrgRecord:
     def come_online(self, at: float) -> None:
         self.offline_since = None
         self.offline_cause = ""
+        self.will_at = None
         self.online_since = at
+
+    def spoke(self, at: float) -> None:
+        """A live message of the current session: a Will before it was not its last word
+        (the broker ended a connection the agent has since made again)."""
+        self.will_at = None
+        self.last_alive = at
+        if self.offline_since is not None and self.offline_cause == "lost":
+            self.come_online(at)
 
     def new_session(self, session: int) -> None:
         self.earlier_gaps += self.seqs.gaps
@@ -106,6 +118,15 @@ class OrgRecord:
             return OrgState.UNKNOWN, monitor.since, "monitor disconnected"
         if self.offline_since is not None:
             return OrgState.OFFLINE, self.offline_since, self.offline_cause
+        if self.will_at is not None:
+            # A broker also sends a Will when it ends a connection itself (a cluster node in
+            # trouble, a take-over): believed once the agent has been silent as long as a
+            # STALE one is, which a Will after a keepalive timeout already has.
+            alive = self.last_alive if self.last_alive is not None else self.will_at
+            confirmed = max(self.will_at, alive + STALE_AFTER_INTERVALS * self.interval)
+            if now >= confirmed:
+                return OrgState.OFFLINE, self.will_at, "lost"
+            return OrgState.STALE, self.will_at, WILL_UNCONFIRMED
         invalid = self.invalid.active(now, self.invalid_hold)
         if self.last_alive is None:
             if invalid:

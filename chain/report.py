@@ -249,7 +249,11 @@ def _state_rows(state: str, cause: str, entries: Sequence[LogEntry], start: floa
     for entry in entries:
         if entry.state != opened[-1][2]:
             _, _, cause = entry.text.partition(": ")
-            opened.append((max(entry.at, start), "state", entry.state, cause))
+            at = max(entry.at, start)
+            if opened[-1][1] == "state" and opened[-1][0] == at:
+                opened.pop()  # held for no time (an unconfirmed Will, confirmed): one row
+            if entry.state != opened[-1][2]:
+                opened.append((at, "state", entry.state, cause))
     rows: list[TimelineRow] = []
     for index, (at, kind, state, cause) in enumerate(opened):
         until = opened[index + 1][0] if index + 1 < len(opened) else end

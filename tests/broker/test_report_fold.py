@@ -50,6 +50,8 @@ def test_the_crisis_log_has_every_change_and_action_dated(report: AfterActionRep
         (17, EntryKind.ORG, ("om",), "ONLINE", ""),
         (30, EntryKind.ORG, ("om",), "DEGRADED: email down", ""),
         (50, EntryKind.ORG, ("om",), "ONLINE", ""),
+        (60, EntryKind.ORG, ("om",),
+         "STALE: connection lost (Last Will); OFFLINE unless it returns", ""),
         (60, EntryKind.ORG, ("om",), "OFFLINE: lost", ""),
         (65, EntryKind.ANNOTATION, ("om",), scenario.HOSTILE, "duty officer"),
         (70, EntryKind.ACK, ("org:om",), "acknowledged", "duty officer"),

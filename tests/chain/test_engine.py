@@ -54,11 +54,29 @@ def test_stale_after_missed_heartbeats_then_recovers(engine: ChainEngine) -> Non
     assert state(engine, deadline + 10)[0] is OrgState.ONLINE
 
 
-def test_last_will_makes_offline_lost(engine: ChainEngine) -> None:
-    """A Last Will (cause lost) makes OFFLINE with since and cause."""
-    engine.apply(f.online(), received_at=T0)
+def test_last_will_makes_offline_lost_once_the_agent_had_time_to_return(
+    engine: ChainEngine,
+) -> None:
+    """A Last Will (cause lost) makes STALE at once, saying so, and OFFLINE (since the Will)
+    when the agent has not spoken again within three intervals."""
+    engine.apply(f.online(interval=5), received_at=T0)
     engine.apply(f.offline(cause="lost"), received_at=T0 + 7)
-    assert state(engine, T0 + 8) == (OrgState.OFFLINE, T0 + 7, "lost")
+    assert state(engine, T0 + 8) == (
+        OrgState.STALE, T0 + 7, "connection lost (Last Will); OFFLINE unless it returns")
+    assert state(engine, T0 + 7 + 15) == (OrgState.OFFLINE, T0 + 7, "lost")
+
+
+def test_a_will_followed_by_the_sessions_heartbeat_never_shows_offline(
+    engine: ChainEngine,
+) -> None:
+    """A broker that ends a connection itself (a cluster node in trouble) sends its Will; the
+    agent connects again and its heartbeat comes: ONLINE, and OFFLINE at no moment."""
+    engine.apply(f.online(interval=5), received_at=T0)
+    engine.apply(f.offline(cause="lost"), received_at=T0 + 7)
+    engine.apply(f.heartbeat(seq=3, interval=5), received_at=T0 + 12)
+    for at in (T0 + 8, T0 + 12, T0 + 30):
+        assert state(engine, at)[0] is not OrgState.OFFLINE
+    assert state(engine, T0 + 13)[0] is OrgState.ONLINE
 
 
 def test_planned_stop_makes_offline_stopped(engine: ChainEngine) -> None:
@@ -91,6 +109,7 @@ def test_restart_after_offline_comes_back_online(engine: ChainEngine) -> None:
     """OFFLINE, then a birth from a new session: ONLINE since the new birth."""
     engine.apply(f.online(session=1), received_at=T0)
     engine.apply(f.offline(session=1, cause="lost"), received_at=T0 + 5)
+    assert state(engine, T0 + 21)[0] is OrgState.OFFLINE
     engine.apply(f.online(session=2), received_at=T0 + 30)
     assert state(engine, T0 + 31) == (OrgState.ONLINE, T0 + 30, "")
 

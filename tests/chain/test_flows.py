@@ -97,11 +97,12 @@ def test_sender_counting_receiver_flat_is_stuck(engine: ChainEngine) -> None:
 def test_an_offline_end_makes_the_link_down_and_blocks_its_processes(
     engine: ChainEngine,
 ) -> None:
-    """OM's Last Will: om-justid DOWN at once, VOG and continuous screening AT RISK."""
+    """OM's Last Will, confirmed (three intervals without its return): om-justid DOWN since
+    the Will, VOG and continuous screening AT RISK."""
     feed = Feed(engine)
     at = run(feed, T0, T0 + 300)
     engine.apply(f.offline(org="om", cause="lost"), received_at=at)
-    view = engine.view(at + 1)
+    view = engine.view(at + 3 * 5.0 + 1)
     link = view.link("om-justid")
     assert (link.state, link.since) == (LinkState.DOWN, at)
     assert link.cause == "om offline (lost)"
