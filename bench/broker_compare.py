@@ -6,7 +6,8 @@
     the last message, median of --repeat runs;
   - start-up: from exec to a broker that answers MQTT, median of 10 (Mosquitto: the port
     accepts; NATS: the embedded broker's own readiness, healthy with JetStream);
-  - footprint: the broker's RSS idle, and with 200 connected agents' heartbeats at 1 Hz.
+  - footprint: the broker's RSS idle, and with 200 connected agents' heartbeats at 1 Hz
+    for 20 s (measured first, on a fresh broker).
 
 Run: PYTHONPATH=. .venv/bin/python bench/broker_compare.py [--messages 50000] [--repeat 3]
 """
@@ -155,6 +156,7 @@ async def main(args: argparse.Namespace) -> None:
             figures: dict[str, float] = {}
             broker = mosquitto(work) if kind == "mosquitto" else nats()
             async with broker as (port, pid):
+                figures["idle"], figures["busy"] = await footprint(port, pid, args.agents)
                 for qos in (0, 1):
                     bare = [await intake(port, qos, args.messages, record=None)
                             for _ in range(args.repeat)]
@@ -163,7 +165,6 @@ async def main(args: argparse.Namespace) -> None:
                             for n in range(args.repeat)]
                     figures[f"bare {qos}"] = statistics.median(bare)
                     figures[f"ours {qos}"] = statistics.median(ours)
-                figures["idle"], figures["busy"] = await footprint(port, pid, args.agents)
             figures["start"] = statistics.median([await startup(kind, work) for _ in range(10)])
             rows[kind] = figures
     print(f"broker comparison: {args.messages} messages x {args.repeat} runs (medians)")

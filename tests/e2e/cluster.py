@@ -20,10 +20,12 @@ from broker.connection import make_client
 from broker.nats_nodes import CONFIG
 from broker.nats_server import Launch, NatsServer, find_nats_server
 from broker.provision import NodePorts, init_setup
+from broker.recorder import read_since
 from broker.setup_dir import Layout, Manifest, Node, User
 from broker.tls import client_context
+from chain.wire import FlowCounter, decode
 from ketenwacht.setup import load_topology
-from tests.e2e.faults import AckedAgent, AckedOutbox, CountingSource
+from tests.e2e.faults import AckedAgent, AckedOutbox, CountingSource, Key, key
 
 
 def free_run(count: int, host: str = "127.0.0.1") -> int:
@@ -158,3 +160,21 @@ async def cluster_agents(
         for outbox in outboxes:
             with contextlib.suppress(Exception):
                 await outbox.close()
+
+
+async def recorded(path: Path) -> set[Key]:
+    """The readings in a recording, by (org, session, seq); retained copies left out."""
+    found = set()
+    async for row in read_since(path, 0):
+        if "/flow/" in row.topic and not row.retain:
+            message = decode(row.payload)
+            assert isinstance(message, FlowCounter)
+            found.add(key(message))
+    return found
+
+
+def acknowledged(agents: Sequence[AckedAgent]) -> set[Key]:
+    """What the cluster acknowledged to the agents, live or from their outboxes."""
+    found = {k for agent in agents for k in agent.acknowledged}
+    return found | {k for agent in agents if isinstance(agent.outbox, AckedOutbox)
+                    for k in agent.outbox.acknowledged}

@@ -13,15 +13,14 @@ import pytest
 
 from broker.connection import make_client
 from broker.monitor import EngineSink, Monitor
-from broker.recorder import Recorder, read_since
+from broker.recorder import Recorder
 from broker.topics import Topics
 from chain.engine import ChainEngine
 from chain.views import OrgState
-from chain.wire import FlowCounter, decode
 from ketenwacht.setup import load_topology
 from tests.conftest import until
-from tests.e2e.cluster import Cluster, cluster_agents
-from tests.e2e.faults import AckedOutbox, Key, key
+from tests.e2e.cluster import Cluster, cluster_agents, recorded
+from tests.e2e.cluster import acknowledged as acknowledged_by
 from tui.app import KetenwachtApp
 
 RUN_SECONDS = 120.0
@@ -32,16 +31,6 @@ JetStream's elections (a connection needs them for its session)."""
 FAILOVER_LIMIT = 15.0
 """From a node's death to its agents' connection on another: NATS elects new JetStream
 leaders in 4-9 s (not configurable), and a connection needs them for its session."""
-
-
-async def recorded(path: Path) -> set[Key]:
-    found = set()
-    async for row in read_since(path, 0):
-        if "/flow/" in row.topic and not row.retain:
-            message = decode(row.payload)
-            assert isinstance(message, FlowCounter)
-            found.add(key(message))
-    return found
 
 
 async def retained_statuses(cluster: Cluster, port: int) -> dict[str, bytes]:
@@ -66,9 +55,10 @@ async def retained_statuses(cluster: Cluster, port: int) -> dict[str, bytes]:
 async def test_killing_any_one_node_loses_nothing_and_shows_no_one_offline(
     tmp_path: Path,
 ) -> None:
-    """Every acknowledged reading is in the recording; no organisation is ever OFFLINE on
-    screen; agents are on a live node within FAILOVER_LIMIT; retained statuses survive; and
-    each restarted node serves them all again."""
+    """Every acknowledged reading is in the recording, and the recorder found its persistent
+    session on every node it moved to; no organisation is ever OFFLINE on screen; agents are
+    on a live node within FAILOVER_LIMIT; retained statuses survive; and each restarted node
+    serves them all again."""
     topology = load_topology(None)
     cluster = Cluster.provision(tmp_path / "setup", tmp_path / "logs")
     await cluster.start()
@@ -129,14 +119,13 @@ async def test_killing_any_one_node_loses_nothing_and_shows_no_one_offline(
                 finally:
                     observing.cancel()
                     await asyncio.gather(observing, return_exceptions=True)
-                acknowledged = {k for agent in agents for k in agent.acknowledged}
-                acknowledged |= {k for agent in agents if isinstance(agent.outbox, AckedOutbox)
-                                 for k in agent.outbox.acknowledged}
+                acknowledged = acknowledged_by(agents)
                 for _ in range(60):  # the recorder catching up with what was held for it
                     if acknowledged <= await recorded(recording):
                         break
                     await asyncio.sleep(0.5)
             missing = acknowledged - await recorded(recording)
+            sessions_lost = watch.sessions_lost
             watching.cancel()
             await asyncio.gather(watching, return_exceptions=True)
         caught_up = {node.name: await retained_statuses(cluster, node.mqtt_port)
@@ -147,11 +136,12 @@ async def test_killing_any_one_node_loses_nothing_and_shows_no_one_offline(
     report = (f"kills {kills}; {len(acknowledged)} acknowledged, {len(missing)} not recorded; "
               f"{len(ordered)} failovers, median {ordered[len(ordered) // 2] if ordered else 0:.1f}"
               f" s, max {ordered[-1] if ordered else 0:.1f} s; OFFLINE samples "
-              f"{len(offline_seen)}; retained per node "
+              f"{len(offline_seen)}; recorder sessions lost {sessions_lost}; retained per node "
               f"{ {n: len(s) for n, s in caught_up.items()} }")
     print(report)
     assert len(kills) >= 6, report
     assert not missing, f"{report}; e.g. {sorted(missing)[:5]}"
+    assert sessions_lost == 0, report  # the recorder's session moved with it
     assert not offline_seen, f"{report}; OFFLINE on screen: {offline_seen[:5]}"
     assert ordered and ordered[-1] <= FAILOVER_LIMIT, report
     assert all(len(statuses) == 17 for statuses in caught_up.values()), report
