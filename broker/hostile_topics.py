@@ -1,7 +1,7 @@
 """Topics no MQTT client library accepts, received anyway from a broker that forwards them.
 
 MQTT forbids invalid UTF-8, wildcards and empty names in a published topic. Mosquitto
-disconnects a client that publishes one and amqtt drops it, but a broker that forwards one
+and NATS disconnect a client that publishes one, but a broker that forwards one
 anyway would make paho raise while decoding it (`UnicodeDecodeError`) or aiomqtt while
 checking it (`ValueError`), inside paho's read loop: the connection drops, and a retained
 one would drop it again on every resubscribe, leaving the screen UNKNOWN for good. Instead

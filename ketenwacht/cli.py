@@ -156,20 +156,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     broker = commands.add_parser(
         "broker",
-        help="run the embedded MQTT broker; `broker init` makes a production Mosquitto setup",
-        usage="ketenwacht broker [--host HOST] [--port PORT] [--config DIR]\n"
-        "       ketenwacht broker init --out DIR --hostname NAME [options]\n"
+        help="run the embedded broker (NATS) or a node of a NATS setup; `broker init` makes "
+        "a production setup for Mosquitto or NATS",
+        usage="ketenwacht broker [--host HOST] [--port PORT] [--nats-server PATH]\n"
+        "       ketenwacht broker --config NODE_DIR [--nats-server PATH]\n"
+        "       ketenwacht broker init --out DIR --hostname NAME [--engine nats --nodes 3] "
+        "[options]\n"
         "       ketenwacht broker init --out DIR --rotate USER",
-        description="Without --config the embedded broker has no credentials and binds "
-        "loopback only; with --config DIR (from `broker init`) it enforces the same passwords "
-        "and ACL as Mosquitto, over TLS.",
+        description="Without --config the embedded broker (a supervised nats-server) has no "
+        "credentials and binds loopback only; with --config NODE_DIR (a node's folder from "
+        "`broker init --engine nats`) it runs that node: TLS, client certificates and the "
+        "ACL.",
     )
     broker_actions = broker.add_subparsers(dest="broker_action", metavar="")
     from ketenwacht.broker_commands import add_init_options
 
     add_init_options(
         broker_actions.add_parser("init", prog="ketenwacht broker init",
-                                  help="write a production Mosquitto setup from the topology"),
+                                  help="write a production setup (Mosquitto or a NATS "
+                                  "cluster) from the topology"),
         port=_port,
     )
     broker.add_argument("--host", default="127.0.0.1")

@@ -50,7 +50,7 @@ RECORDER = "ketenwacht-recorder-test"
 RECORDER_LATE = 1.0
 SAVED = 1.5
 """Seconds after the recorder's first subscription by which the broker has it on disk (the
-test Mosquitto saves every second; amqtt at once)."""
+test Mosquitto saves every second; NATS at once, in JetStream)."""
 
 
 @contextmanager
