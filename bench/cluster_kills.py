@@ -46,6 +46,8 @@ class Result:
     failovers: list[float]
     offline_samples: int
     unknown_samples: int
+    catch_up: float
+    """Seconds after the agents stopped until the recording held every acknowledged one."""
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -100,17 +102,19 @@ async def run(mode: str, nodes: int, args: argparse.Namespace, work: Path) -> Re
                 observing.cancel()
                 await asyncio.gather(observing, return_exceptions=True)
                 acknowledged = acknowledged_by(agents)
-            for _ in range(60):
+            stopped = time.monotonic()
+            while True:
                 got = await recorded(recording)
-                if acknowledged <= got:
+                if acknowledged <= got or time.monotonic() - stopped > args.catch_up:
                     break
                 await asyncio.sleep(0.5)
+            catch_up = time.monotonic() - stopped
             watching.cancel()
             await asyncio.gather(watching, return_exceptions=True)
     finally:
         await cluster.stop()
     return Result(mode, args.kills, len(acknowledged), len(got & acknowledged),
-                  len(acknowledged - got), failovers, offline, unknown)
+                  len(acknowledged - got), failovers, offline, unknown, catch_up)
 
 
 def main() -> None:
@@ -121,23 +125,27 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--down-min", type=float, default=1.0)
     parser.add_argument("--down-max", type=float, default=3.0)
+    parser.add_argument("--catch-up", type=float, default=120.0,
+                        help="seconds to wait for the recorder after the agents stop")
+    parser.add_argument("--modes", default="single,cluster")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
-        results = [asyncio.run(run("single", 1, args, work)),
-                   asyncio.run(run("cluster", 3, args, work))]
+        nodes = {"single": 1, "cluster": 3}
+        results = [asyncio.run(run(mode, nodes[mode], args, work))
+                   for mode in args.modes.split(",")]
     print(f"node kills: 17 agents, interval {args.interval:g} s, {args.per_tick} readings a "
           f"tick, {args.kills} kills -9 each (restarted {args.down_min:g}-{args.down_max:g} s "
           "later)")
     print(f"  {'':8} {'acknowledged':>12} {'recorded':>9} {'missing':>8} "
-          f"{'failover median / p95 / max':>30} {'OFFLINE':>8} {'blind':>8}")
+          f"{'failover median / p95 / max':>30} {'OFFLINE':>8} {'blind':>8} {'caught up':>10}")
     for r in results:
         f = r.failovers
         failover = (f"{statistics.median(f):.1f} / {percentile(f, 0.95):.1f} / {max(f):.1f} s"
                     if f else "none")
         blind = r.unknown_samples / 17 * 0.1
         print(f"  {r.mode:8} {r.acknowledged:>12} {r.recorded:>9} {r.missing:>8} "
-              f"{failover:>30} {r.offline_samples:>8} {blind:>7.0f}s")
+              f"{failover:>30} {r.offline_samples:>8} {blind:>7.0f}s {r.catch_up:>9.1f}s")
     print("  (OFFLINE: organisation-samples every 0.1 s on the screen's engine; blind: time "
           "the screen showed everyone UNKNOWN, monitor disconnected)")
 
