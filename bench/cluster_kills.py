@@ -32,7 +32,8 @@ from broker.topics import Topics
 from chain.engine import ChainEngine
 from chain.views import OrgState
 from ketenwacht.setup import load_topology
-from tests.e2e.cluster import Cluster, cluster_agents, recorded
+from tests.conftest import until
+from tests.e2e.cluster import Cluster, Failovers, cluster_agents, recorded
 from tests.e2e.cluster import acknowledged as acknowledged_by
 
 
@@ -60,7 +61,6 @@ async def run(mode: str, nodes: int, args: argparse.Namespace, work: Path) -> Re
     cluster = Cluster.provision(work / mode / "setup", work / mode / "logs", nodes=nodes)
     await cluster.start()
     rng = random.Random(args.seed)
-    failovers: list[float] = []
     offline = unknown = 0
     try:
         await cluster.until_serving()
@@ -70,11 +70,12 @@ async def run(mode: str, nodes: int, args: argparse.Namespace, work: Path) -> Re
             monitor = Monitor(cluster.brokers("recorder"), Topics(), session=f"bench-{mode}")
             watching = asyncio.create_task(
                 monitor.run(EngineSink(engine), record=recorder.record))
+            await until(lambda: monitor.subscribed, within=30)  # else early readings miss it
             async with cluster_agents(cluster, topology.org_ids, work / mode,
                                       interval=args.interval, keepalive=30,
                                       per_tick=args.per_tick) as agents:
                 await asyncio.sleep(2 * args.interval)
-                down_since: dict[str, float] = {}
+                moves = Failovers(agents)
 
                 async def observe() -> None:
                     nonlocal offline, unknown
@@ -83,11 +84,7 @@ async def run(mode: str, nodes: int, args: argparse.Namespace, work: Path) -> Re
                         view = engine.view(time.time())
                         offline += view.count(OrgState.OFFLINE)
                         unknown += view.count(OrgState.UNKNOWN)
-                        for agent in agents:
-                            if not agent.connected:
-                                down_since.setdefault(agent.org, now)
-                            elif agent.org in down_since:
-                                failovers.append(now - down_since.pop(agent.org))
+                        moves.sample(now)
                         await asyncio.sleep(0.1)
 
                 observing = asyncio.create_task(observe())
@@ -114,7 +111,7 @@ async def run(mode: str, nodes: int, args: argparse.Namespace, work: Path) -> Re
     finally:
         await cluster.stop()
     return Result(mode, args.kills, len(acknowledged), len(got & acknowledged),
-                  len(acknowledged - got), failovers, offline, unknown, catch_up)
+                  len(acknowledged - got), moves.times, offline, unknown, catch_up)
 
 
 def main() -> None:

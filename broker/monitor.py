@@ -164,6 +164,11 @@ class Monitor:
         self._resumed = True
 
     @property
+    def subscribed(self) -> bool:
+        """Whether the monitor holds its subscription now (what is published reaches it)."""
+        return self._client is not None
+
+    @property
     def queued(self) -> int:
         """Messages received from the broker but not yet dispatched (0 when disconnected)."""
         return len(self._client.messages) if self._client is not None else 0

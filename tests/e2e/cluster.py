@@ -178,3 +178,19 @@ def acknowledged(agents: Sequence[AckedAgent]) -> set[Key]:
     found = {k for agent in agents for k in agent.acknowledged}
     return found | {k for agent in agents if isinstance(agent.outbox, AckedOutbox)
                     for k in agent.outbox.acknowledged}
+
+
+class Failovers:
+    """How long each agent is without a connection after it lost one, sampled as it goes."""
+
+    def __init__(self, agents: Sequence[AckedAgent]) -> None:
+        self.agents = agents
+        self.times: list[float] = []
+        self._down_since: dict[str, float] = {}
+
+    def sample(self, now: float) -> None:
+        for agent in self.agents:
+            if not agent.connected:
+                self._down_since.setdefault(agent.org, now)
+            elif agent.org in self._down_since:
+                self.times.append(now - self._down_since.pop(agent.org))
