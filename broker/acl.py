@@ -1,5 +1,5 @@
 """Who may write and read which topics: the roles of the security model, as a Mosquitto ACL
-file, and the same file read back so the embedded broker enforces exactly what Mosquitto does.
+file (and, in broker/nats_conf.py, as NATS permissions), and that file read back to check it.
 
 Each user gets its own `user` block of explicit topics. There are no `pattern ... %u` lines:
 with those, every account in the password file (the recorder too) would get a writable
@@ -9,7 +9,7 @@ subtree named after itself.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -98,7 +98,7 @@ def render_acl(users: Iterable[tuple[str, Role]], root: str) -> str:
 
 def parse_acl(text: str, origin: str) -> dict[str, list[Grant]]:
     """The subset of Mosquitto's ACL syntax we write. Anything else is refused rather than
-    ignored, so the embedded broker never enforces less than Mosquitto would."""
+    ignored, so what is read back is what Mosquitto enforces."""
     users: dict[str, list[Grant]] = {}
     current: list[Grant] | None = None
     for number, raw in enumerate(text.splitlines(), 1):
@@ -144,74 +144,3 @@ def valid_filter(pattern: str) -> bool:
     return bool(pattern) and "\0" not in pattern and all(
         level in ("+", "#") or ("+" not in level and "#" not in level) for level in levels
     ) and "#" not in levels[:-1]
-
-
-def matches(pattern: str, topic: str) -> bool:
-    """Whether a concrete topic matches a filter, as MQTT defines it (`$` topics only match
-    filters that name them)."""
-    if topic.startswith("$") and pattern[:1] in ("+", "#"):
-        return False
-    want, have = pattern.split("/"), topic.split("/")
-    for index, level in enumerate(want):
-        if level == "#":
-            return True
-        if index >= len(have) or (level != "+" and level != have[index]):
-            return False
-    return len(want) == len(have)
-
-
-def covers(pattern: str, subscription: str) -> bool:
-    """Whether every topic a subscription filter can match is matched by `pattern`."""
-    if subscription.startswith("$") != pattern.startswith("$") and pattern[:1] in ("+", "#"):
-        return False
-    want, asked = pattern.split("/"), subscription.split("/")
-    for index, level in enumerate(want):
-        if level == "#":
-            return True
-        if index >= len(asked):
-            return False
-        if asked[index] == "#":
-            return False
-        if level != "+" and level != asked[index]:
-            return False
-    return len(want) == len(asked)
-
-
-class Policy:
-    """Decisions from a parsed ACL, cached: the embedded broker asks once per delivery."""
-
-    CACHE_LIMIT: Final = 100_000
-
-    def __init__(self, users: Mapping[str, list[Grant]]) -> None:
-        self._users = dict(users)
-        self._cache: dict[tuple[str, str, str], bool] = {}
-
-    def may_write(self, user: str | None, topic: str) -> bool:
-        return self._decide(user, "write", topic)
-
-    def may_read(self, user: str | None, topic: str) -> bool:
-        return self._decide(user, "read", topic)
-
-    def may_subscribe(self, user: str | None, subscription: str) -> bool:
-        return self._decide(user, "subscribe", subscription)
-
-    def _decide(self, user: str | None, action: str, topic: str) -> bool:
-        if user is None:
-            return False
-        key = (user, action, topic)
-        decision = self._cache.get(key)
-        if decision is None:
-            decision = any(self._allows(grant, action, topic)
-                           for grant in self._users.get(user, ()))
-            if len(self._cache) >= self.CACHE_LIMIT:
-                self._cache.clear()
-            self._cache[key] = decision
-        return decision
-
-    @staticmethod
-    def _allows(grant: Grant, action: str, topic: str) -> bool:
-        if action == "write":
-            return grant.writes and matches(grant.pattern, topic)
-        if action == "read":
-            return grant.reads and matches(grant.pattern, topic)
-        return grant.reads and covers(grant.pattern, topic)
