@@ -88,12 +88,10 @@ class OrgRecord:
         self.online_since = at
 
     def spoke(self, at: float) -> None:
-        """A live message of the current session: a Will before it was not its last word
+        """A live heartbeat of the current session: a Will before it was not its last word
         (the broker ended a connection the agent has since made again)."""
         self.will_at = None
         self.last_alive = at
-        if self.offline_since is not None and self.offline_cause == "lost":
-            self.come_online(at)
 
     def new_session(self, session: int) -> None:
         self.earlier_gaps += self.seqs.gaps

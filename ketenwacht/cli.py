@@ -95,8 +95,8 @@ BROKER_HELP = ("mqtt[s]://[user@]host[:port]; the nodes of a cluster comma-separ
 
 
 def _broker_options(parser: argparse.ArgumentParser, *, required: bool,
-                    help: str = BROKER_HELP) -> None:
-    parser.add_argument("--broker", required=required, help=help)
+                    text: str = BROKER_HELP) -> None:
+    parser.add_argument("--broker", required=required, help=text)
     parser.add_argument(
         "--identity", type=Path, metavar="DIR",
         help="a folder from `broker init` (clients/USER/): its ca.pem verifies the broker, "
@@ -148,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     agent.add_argument("--check", action="store_true", help="validate, run each probe once")
     agent.add_argument("--simulate", action="store_true", help="simulated readings (demo)")
     agent.add_argument("--org", help="with --simulate: organisation id from the topology")
-    _broker_options(agent, required=False, help=f"with --simulate: {BROKER_HELP}")
+    _broker_options(agent, required=False, text=f"with --simulate: {BROKER_HELP}")
     agent.add_argument("--interval", type=_positive, default=5.0, help="with --simulate")
     agent.add_argument("--pace", type=_positive, default=1.0, help="with --simulate")
     agent.add_argument("--state-dir", type=Path, help="with --simulate: session counter dir")
@@ -194,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
         "exercise", help="run a scenario under its exercise root, with the leader's screen")
     exercise.add_argument("scenario", type=Path, help="e.g. seeds/scenarios/om-offline-2025.toml")
     _broker_options(exercise, required=False,
-                    help=f"publish on this broker (default: an embedded one): {BROKER_HELP}")
+                    text=f"publish on this broker (default: an embedded one): {BROKER_HELP}")
     exercise.add_argument("--scale", type=_speed_number, default=None,
                           help="exercise seconds per second (default: the scenario's, "
                                "1440 is a day a minute; at most 86400)")
@@ -223,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="only make the checkpoints that let a replay seek at once")
     replay.add_argument("--quiet", action="store_true", help="with --index: no progress")
     _broker_options(replay, required=False,
-                    help="publish into this broker under an exercise root instead of showing "
+                    text="publish into this broker under an exercise root instead of showing "
                          f"it here: {BROKER_HELP}")
     replay.add_argument("--name", type=_exercise_name,
                         help="with --broker: the exercise name (default replay-<file name>)")
