@@ -123,8 +123,12 @@ async def test_a_client_that_goes_silent_has_its_will_sent_within_one_and_a_half
     secured: SecuredBroker,
 ) -> None:
     """om connects (keepalive 2 s, a Will) and then sends nothing while its socket stays open,
-    as a host that dies would: the Will arrives within 1.5 x 2 s + 1 s."""
+    as a host that dies would: the Will arrives no sooner than 1.5 x 2 s, and within 1 s of
+    that on NATS. Mosquitto 2.0 counts silence in whole seconds and wakes for keepalive at
+    most every 5 s (src/keepalive.c), so its Will is 2-3 s late even when idle (5.2-5.8 s
+    measured here), and later on a loaded machine: it is allowed 5 s."""
     keepalive = 2
+    late_by = {"nats": 1.0, "mosquitto": 5.0}[secured.name]
     seen: list[tuple[str, bytes]] = []
     password = None if secured.by_certificate else secured.setup.password("om")
     username = None if secured.by_certificate else "om"
@@ -139,14 +143,15 @@ async def test_a_client_that_goes_silent_has_its_will_sent_within_one_and_a_half
         started = time.monotonic()
         try:
             await until(lambda: ("keten/v1/om/status", b"silent-will") in seen,
-                        within=1.5 * keepalive + 3)
+                        within=1.5 * keepalive + late_by + 2)
             took = time.monotonic() - started
         finally:
             raw.abort()
             watching.cancel()
             await asyncio.gather(watching, return_exceptions=True)
         await admin.publish("keten/v1/om/status", b"", qos=1, retain=True)
-    assert took <= 1.5 * keepalive + 1, f"the Will came after {took:.1f} s"
+    assert 1.5 * keepalive - 0.5 <= took <= 1.5 * keepalive + late_by, \
+        f"the Will came after {took:.1f} s"
 
 
 def rss(pid: int) -> float:
