@@ -10,8 +10,8 @@ import aiomqtt
 from agents.config import LoadedConfig
 from agents.daemon import broker_addresses, probe_set, tls_context
 from agents.probes.schedule import Outcome, run_once
-from broker.connection import make_client
 from chain.wire import ChannelReading, Message
+from mqtt.connection import make_client
 
 
 def _describe(reading: Message) -> str:

@@ -14,8 +14,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from broker.topics import DEFAULT_ROOT
 from chain.errors import ConfigError
+from chain.topics import DEFAULT_ROOT
 from chain.validation import decode_toml
 from chain.wire import ChannelName, Direction, Id
 

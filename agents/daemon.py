@@ -13,10 +13,10 @@ from agents.probes.base import ProbeContext
 from agents.probes.schedule import ProbeSet, build_probe
 from agents.runtime import Agent
 from agents.session import default_state_dir, next_session
-from broker.address import BrokerAddress, Brokers, as_brokers, parse_brokers
-from broker.tls import client_context
-from broker.topics import Topics
 from chain.errors import ConfigError, KetenwachtError
+from chain.topics import Topics
+from mqtt.address import BrokerAddress, Brokers, as_brokers, parse_brokers
+from mqtt.tls import client_context
 
 
 def state_dir_of(config: LoadedConfig) -> Path:

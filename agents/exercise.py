@@ -19,14 +19,14 @@ import aiomqtt
 import msgspec
 
 from agents.scripted import ScriptedChain
-from broker.address import BrokerAddress, as_brokers
-from broker.connection import make_client, run_connected
-from broker.topics import Topics
 from chain.engine import WILL_SEQ
 from chain.errors import UsageError
 from chain.exercise import ExerciseClock, ExerciseInject, encode_control
 from chain.playback import SPEEDS, PlaybackClock, describe_speed
+from chain.topics import Topics
 from chain.wire import Heartbeat, Message, Status, encode
+from mqtt.address import BrokerAddress, as_brokers
+from mqtt.connection import make_client, run_connected
 
 TICK: Final = 1.0
 """Wall seconds between two rounds of publishing."""

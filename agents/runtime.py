@@ -25,11 +25,11 @@ import aiomqtt
 import msgspec
 
 from agents.outbox import Outbox
-from broker.address import BrokerAddress, as_brokers, describe
-from broker.connection import cancel_and_wait, make_client, run_connected, until_disconnected
-from broker.topics import Topics
 from chain.engine import WILL_SEQ
+from chain.topics import Topics
 from chain.wire import Heartbeat, Message, Status, encode
+from mqtt.address import BrokerAddress, as_brokers, describe
+from mqtt.connection import cancel_and_wait, make_client, run_connected, until_disconnected
 
 STOP_PUBLISH_TIMEOUT = 2.0
 DRAIN_BATCH = 200

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import msgspec
 
 from agents.simulator import SimulatedOrg
-from broker.topics import Topics
+from chain.topics import Topics
 from chain.topology import Topology
 from chain.wire import Heartbeat, Message, Status, encode
 

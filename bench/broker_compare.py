@@ -30,10 +30,10 @@ import psutil
 from engine_throughput import payloads
 
 from broker.embedded import EmbeddedBroker, free_port, wait_for_port
-from broker.monitor import deliver
-from broker.recorder import Recorder
-from broker.topics import Topics
+from chain.topics import Topics
 from ketenwacht.record import _Counts
+from mqtt.monitor import deliver
+from recording.recorder import Recorder
 
 PUBLISHER = """
 import sys, time

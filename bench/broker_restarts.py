@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from broker.monitor import monitor_backoff
+from mqtt.monitor import monitor_backoff
 from tests.conftest import Mosquitto, until
 from tests.e2e.faults import (
     EmbeddedRestartable,

@@ -26,13 +26,13 @@ from pathlib import Path
 
 import aiomqtt
 
-from broker.address import BrokerAddress
 from broker.embedded import free_port
-from broker.monitor import EngineSink, Monitor
-from broker.topics import Topics
 from chain.engine import ChainEngine
+from chain.topics import Topics
 from chain.wire import BacklogGauge, ChannelReading, FlowCounter, Heartbeat, Message, encode
-from ketenwacht.setup import load_topology
+from ketenwacht.startup import load_topology
+from mqtt.address import BrokerAddress
+from mqtt.monitor import EngineSink, Monitor
 
 PUBLISHER = """
 import sys, time

@@ -28,10 +28,10 @@ import aiomqtt
 from engine_throughput import PUBLISHER, ceiling_rate, payloads
 
 from broker.embedded import free_port
-from broker.monitor import MonitorSink, deliver
-from broker.recorder import SCHEMA, Recorder
-from broker.topics import Topics
+from chain.topics import Topics
 from ketenwacht.record import _Counts
+from mqtt.monitor import MonitorSink, deliver
+from recording.recorder import SCHEMA, Recorder
 
 
 def baseline(path: Path, rows: list[tuple[float, str, bytes, int, int, None]]) -> float:

@@ -24,14 +24,14 @@ from itertools import islice
 from pathlib import Path
 
 from agents.synthetic import chain_rows
-from broker.checkpoints import EVERY, CheckpointStore
-from broker.indexer import build_index, index_needed
-from broker.player import Player
-from broker.recorder import SCHEMA
-from broker.recording import Recording
-from broker.topics import Topics
 from chain.engine import ChainEngine
-from ketenwacht.setup import load_topology
+from chain.topics import Topics
+from ketenwacht.startup import load_topology
+from playback.player import Player
+from recording.checkpoints import EVERY, CheckpointStore
+from recording.indexer import build_index, index_needed
+from recording.recorder import SCHEMA
+from recording.rows import Recording
 
 START = 1_752_710_400.0  # 17 Jul 2025 00:00 UTC
 

@@ -29,10 +29,8 @@ from functools import partial
 from pathlib import Path
 from typing import TypedDict
 
-from broker.recorder import SCHEMA
-from broker.report_fold import fold_recording
-from broker.topics import Topics
 from chain.ops import Annotation, encode_op
+from chain.topics import Topics
 from chain.topology import Topology
 from chain.wire import (
     BacklogGauge,
@@ -43,8 +41,10 @@ from chain.wire import (
     Status,
     encode,
 )
-from ketenwacht.report import markdown
-from ketenwacht.setup import load_topology
+from ketenwacht.startup import load_topology
+from recording.recorder import SCHEMA
+from report import markdown
+from report.fold import fold_recording
 
 T0 = 1_752_742_800.0
 TICK = 5.0
@@ -167,7 +167,7 @@ def markdown_report(path: Path, topology: Topology) -> int:
 
 
 def html_report(path: Path, topology: Topology) -> int:
-    from ketenwacht.report import charts, html
+    from report import charts, html
 
     report = fold_recording(path, topology)
     chart = partial(charts.backlog_svg, start=report.facts.first_at, end=report.facts.last_at,

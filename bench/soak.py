@@ -40,13 +40,13 @@ import psutil
 from soak_check import account, expand, memory_trend, percentile
 from soak_topology import org_ids, write_topology
 
-from broker.address import BrokerAddress
-from broker.connection import cancel_and_wait
 from broker.embedded import free_port, wait_for_port
-from broker.monitor import Monitor, MonitorSink
-from broker.topics import Topics
 from chain.engine import ChainEngine
+from chain.topics import Topics
 from chain.topology import Topology
+from mqtt.address import BrokerAddress
+from mqtt.connection import cancel_and_wait
+from mqtt.monitor import Monitor, MonitorSink
 from tui.app import KetenwachtApp
 
 HERE = Path(__file__).parent

@@ -22,9 +22,9 @@ import aiomqtt
 
 from agents.runtime import Agent
 from agents.simulator import SimulatedOrg
-from broker.address import BrokerAddress
 from chain.wire import Message
-from ketenwacht.setup import load_topology
+from ketenwacht.startup import load_topology
+from mqtt.address import BrokerAddress
 
 INTERVAL = 1.0
 

@@ -23,12 +23,12 @@ import subprocess
 import sys
 import time
 
-from broker.address import BrokerAddress
 from broker.embedded import free_port
-from broker.monitor import Monitor, MonitorSink
-from broker.topics import Topics
 from chain.engine import ChainEngine
-from ketenwacht.setup import load_topology
+from chain.topics import Topics
+from ketenwacht.startup import load_topology
+from mqtt.address import BrokerAddress
+from mqtt.monitor import Monitor, MonitorSink
 from tui.app import KetenwachtApp
 
 GENERATOR = r"""

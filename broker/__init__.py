@@ -1,1 +1,2 @@
-"""Everything that talks to an MQTT broker: addresses, topics, connections, the embedded broker."""
+"""The broker itself: the embedded one (a supervised nats-server), and provisioning for Mosquitto
+and NATS (roles and permissions, passwords, certificates, configs, init and rotate)."""

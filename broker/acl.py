@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
-from broker.topics import OPS, exercise_root
 from chain.errors import ConfigError, UsageError
+from chain.topics import OPS, exercise_root
 
 MAX_USERNAME: Final = 64
 FORBIDDEN_IN_USERNAME: Final = "/+#:"

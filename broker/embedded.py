@@ -11,11 +11,11 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from broker.address import BrokerAddress
 from broker.nats_conf import embedded_conf, render
 from broker.nats_server import Launch, NatsServer, find_nats_server
 from broker.setup_dir import write_file
 from chain.errors import BrokerUnavailable, UsageError
+from mqtt.address import BrokerAddress
 
 
 def free_port(host: str = "127.0.0.1") -> int:

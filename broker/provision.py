@@ -19,8 +19,8 @@ from broker.passwords import (
     render_password_file,
 )
 from broker.setup_dir import Engine, Layout, Manifest, Node, User, read_file, write_file
-from broker.topics import Topics
 from chain.errors import UsageError
+from chain.topics import Topics
 from chain.topology import Topology
 
 MAX_NODES = 7

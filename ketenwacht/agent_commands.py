@@ -14,11 +14,11 @@ from agents.probes.base import ProbeError, to_count
 from agents.runtime import Agent
 from agents.session import next_session
 from agents.simulator import SimulatedOrg
-from broker.address import BrokerAddress, Brokers
-from broker.topics import Topics
 from chain.errors import EX_UNAVAILABLE, UsageError
+from chain.topics import Topics
 from chain.topology import Topology
-from ketenwacht.setup import cancel_on_signals, configure_logging
+from ketenwacht.startup import cancel_on_signals, configure_logging
+from mqtt.address import BrokerAddress, Brokers
 
 
 def simulated_agent(

@@ -12,9 +12,9 @@ from broker.acl import Role
 from broker.embedded import EmbeddedBroker
 from broker.provision import NodePorts, ServiceUsers, init_setup, rotate
 from broker.setup_dir import Layout
-from broker.topics import DEFAULT_ROOT
 from chain.errors import UsageError
-from ketenwacht.setup import load_topology, until_signalled
+from chain.topics import DEFAULT_ROOT
+from ketenwacht.startup import load_topology, until_signalled
 
 
 def add_init_options(init: argparse.ArgumentParser, port: Callable[[str], int]) -> None:

@@ -14,7 +14,7 @@ from broker.nats_nodes import CONFIG
 from broker.nats_server import Launch, NatsServer, find_nats_server
 from broker.setup_dir import MANIFEST, Layout
 from chain.errors import ConfigError, UsageError
-from ketenwacht.setup import until_signalled
+from ketenwacht.startup import until_signalled
 
 
 @dataclass(frozen=True)

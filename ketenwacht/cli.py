@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from broker.address import Brokers, Identity, parse_brokers, with_identity
-from broker.topics import DEFAULT_ROOT, Topics
 from chain.errors import EX_USAGE, KetenwachtError, UsageError
-from ketenwacht.setup import load_topology
+from chain.topics import DEFAULT_ROOT, Topics
+from ketenwacht.startup import load_topology
+from mqtt.address import Brokers, Identity, parse_brokers, with_identity
 
 
 class _Parser(argparse.ArgumentParser):
@@ -253,7 +253,7 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "record":
         from agents.session import default_state_dir
         from ketenwacht.record import recorder_session, run_recorder
-        from ketenwacht.setup import configure_logging
+        from ketenwacht.startup import configure_logging
 
         configure_logging(verbose=False)
         out = args.out or default_state_dir() / "recording.sqlite"
@@ -270,7 +270,7 @@ def run(args: argparse.Namespace) -> int:
                                                  args.nats_server))
         return 0
     if args.command == "report":
-        from ketenwacht.report.command import run_report
+        from ketenwacht.report import run_report
 
         return run_report(
             args.recording, fmt=args.format, out=args.out, topology=load_topology(args.topology),
@@ -341,7 +341,7 @@ def run(args: argparse.Namespace) -> int:
 def _agent(args: argparse.Namespace, topics: Topics) -> int:
     from agents.session import default_state_dir
     from ketenwacht import agent_commands
-    from ketenwacht.setup import configure_logging
+    from ketenwacht.startup import configure_logging
 
     if args.agent_action == "set":
         return agent_commands.set_manual(args.set_config, args.target, args.value)

@@ -9,16 +9,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agents.session import default_state_dir
-from broker.address import Brokers, describe
 from broker.embedded import EmbeddedBroker
-from broker.history import load_history
-from broker.monitor import Monitor, MonitorSink
-from broker.recorder import Recorder
-from broker.topics import Topics
 from chain.engine import ChainEngine
+from chain.topics import Topics
 from chain.topology import Topology
 from ketenwacht.agent_commands import simulated_agent
-from ketenwacht.setup import configure_logging
+from ketenwacht.startup import configure_logging
+from mqtt.address import Brokers, describe
+from mqtt.monitor import Monitor, MonitorSink
+from recording.history import load_history
+from recording.recorder import Recorder
 from tui.app import KetenwachtApp
 
 

@@ -9,17 +9,17 @@ from pathlib import Path
 from agents.exercise import Exercise
 from agents.scripted import ScriptedChain
 from agents.session import default_state_dir
-from broker.address import Brokers, describe
 from broker.embedded import EmbeddedBroker
-from broker.following import ExerciseFollower, FollowingSink
-from broker.monitor import EngineSink, Monitor, MonitorSink
-from broker.recorder import Recorder
-from broker.topics import Topics, exercise_root
 from chain.engine import ChainEngine
 from chain.errors import ConfigError
 from chain.scenario import Scenario, parse_scenario
+from chain.topics import Topics, exercise_root
 from chain.topology import Topology
-from ketenwacht.setup import cancel_on_signals, configure_logging
+from ketenwacht.startup import cancel_on_signals, configure_logging
+from mqtt.address import Brokers, describe
+from mqtt.monitor import EngineSink, Monitor, MonitorSink
+from playback.following import ExerciseFollower, FollowingSink
+from recording.recorder import Recorder
 
 
 def load_scenario(path: Path, topology: Topology) -> Scenario:

@@ -10,14 +10,14 @@ import re
 import socket
 from pathlib import Path
 
-from broker.address import Brokers, describe
-from broker.monitor import Monitor
-from broker.recorder import Recorder
-from broker.topics import Topics
 from chain.exercise import Control
 from chain.ops import Op
+from chain.topics import Topics
 from chain.wire import Message
-from ketenwacht.setup import cancel_on_signals
+from ketenwacht.startup import cancel_on_signals
+from mqtt.address import Brokers, describe
+from mqtt.monitor import Monitor
+from recording.recorder import Recorder
 
 
 class _Counts:

@@ -8,17 +8,17 @@ import re
 import sys
 from pathlib import Path
 
-from broker.address import Brokers, describe
-from broker.checkpoints import CheckpointStore
-from broker.indexer import build_index, index_needed
-from broker.player import Player
-from broker.recording import Recording
-from broker.replay import Replay
-from broker.republish import Republisher
-from broker.topics import Topics, exercise_root
 from chain.engine import ChainEngine
+from chain.topics import Topics, exercise_root
 from chain.topology import Topology
-from ketenwacht.setup import cancel_on_signals
+from ketenwacht.startup import cancel_on_signals
+from mqtt.address import Brokers, describe
+from playback.player import Player
+from playback.replay import Replay
+from playback.republish import Republisher
+from recording.checkpoints import CheckpointStore
+from recording.indexer import build_index, index_needed
+from recording.rows import Recording
 
 
 def index(topology: Topology, path: Path, root: str | None, *, quiet: bool) -> int:

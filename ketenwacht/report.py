@@ -12,9 +12,9 @@ from functools import partial
 from pathlib import Path
 from typing import Final
 
-from broker.report_fold import fold_recording
 from chain.errors import ConfigError, UsageError
 from chain.topology import Topology
+from report.fold import fold_recording
 
 FORMATS: Final = ("md", "html")
 STDOUT: Final = "-"
@@ -26,21 +26,21 @@ def run_report(recording: Path, *, fmt: str, out: str | None, root: str | None,
     target = _target(recording, fmt, out)
     if fmt == "html":
         try:
-            from ketenwacht.report import charts
+            from report import charts
         except ImportError:
             raise ConfigError("the HTML report draws its charts with matplotlib, which is not "
                               f"installed: {INSTALL_CHARTS} (the Markdown report needs "
                               "nothing more)") from None
     report = fold_recording(recording, topology, root=root)
     if fmt == "html":
-        from ketenwacht.report import html
+        from report import html
 
         facts = report.facts
         chart = partial(charts.backlog_svg, start=facts.first_at, end=facts.last_at,
                         gaps=facts.gaps)
         document = html.render(report, chart)
     else:
-        from ketenwacht.report import markdown
+        from report import markdown
 
         document = markdown.render(report)
     if target is None:

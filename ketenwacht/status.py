@@ -11,14 +11,14 @@ from collections.abc import Sequence
 import aiomqtt
 import msgspec
 
-from broker.address import BrokerAddress, as_brokers
-from broker.connection import make_client
-from broker.monitor import EngineSink, Monitor
-from broker.topics import Topics
 from chain.engine import ChainEngine
 from chain.errors import BrokerUnavailable
+from chain.topics import Topics
 from chain.topology import Topology
 from chain.views import ChainView, OrgState
+from mqtt.address import BrokerAddress, as_brokers
+from mqtt.connection import make_client
+from mqtt.monitor import EngineSink, Monitor
 from tui import format as fmt
 
 

@@ -18,9 +18,9 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from broker.address import BrokerAddress
-from broker.hostile_topics import tolerate_hostile_topics
-from broker.tls import client_context
+from mqtt.address import BrokerAddress
+from mqtt.hostile_topics import tolerate_hostile_topics
+from mqtt.tls import client_context
 
 DISCONNECT_TIMEOUT = 2.0
 CANCEL_NUDGE_INTERVAL = 0.1

@@ -11,14 +11,14 @@ from typing import Protocol
 
 import aiomqtt
 
-from broker.address import BrokerAddress, as_brokers
-from broker.connection import Backoff, Client, make_client, run_connected, subscribe
-from broker.topics import Topics
 from chain.engine import ChainEngine
 from chain.errors import BrokerUnavailable, PayloadError
 from chain.exercise import Control, ExerciseClock, ExerciseInject, decode_control
 from chain.ops import Isolation, Op, decode_op, encode_op
+from chain.topics import Topics
 from chain.wire import Message, decode
+from mqtt.address import BrokerAddress, as_brokers
+from mqtt.connection import Backoff, Client, make_client, run_connected, subscribe
 
 log = logging.getLogger("ketenwacht.monitor")
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from broker.monitor import EngineSink
 from chain.engine import ChainEngine
 from chain.errors import UsageError
 from chain.exercise import ExerciseClock
 from chain.ops import Op
 from chain.playback import PlaybackClock, describe_speed
 from chain.wire import Message
+from mqtt.monitor import EngineSink
 
 
 class ExerciseFollower:

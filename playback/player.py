@@ -10,11 +10,11 @@ from collections import deque
 from collections.abc import Callable
 from typing import Final
 
-from broker.checkpoints import EVERY, CheckpointStore, freeze, thaw
-from broker.monitor import EngineSink, deliver
-from broker.recording import Recording, Row
-from broker.topics import Topics
 from chain.engine import ChainEngine
+from chain.topics import Topics
+from mqtt.monitor import EngineSink, deliver
+from recording.checkpoints import EVERY, CheckpointStore, freeze, thaw
+from recording.rows import Recording, Row
 
 EVALUATE_EVERY: Final = 5.0
 """Recorded seconds between evaluations, which write state changes into the crisis log."""

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Final
 
-from broker.player import Player
 from chain.playback import SPEEDS, PlaybackClock, describe_speed
+from playback.player import Player
 
 SLICE: Final = 5000
 """Rows applied between two yields to the event loop: keys and redraws stay responsive."""

@@ -16,12 +16,12 @@ from typing import Final
 
 import aiomqtt
 
-from broker.address import BrokerAddress, as_brokers
-from broker.connection import make_client, run_connected
-from broker.recording import Recording, Row
-from broker.topics import CONTROL, OPS, Topics
 from chain.exercise import ExerciseClock, encode_control
 from chain.playback import PlaybackClock
+from chain.topics import CONTROL, OPS, Topics
+from mqtt.address import BrokerAddress, as_brokers
+from mqtt.connection import make_client, run_connected
+from recording.rows import Recording, Row
 
 CHUNK: Final = 2000
 CLOCK_EVERY: Final = 1.0

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from broker.monitor import EngineSink, deliver
-from broker.recorder import read_since
-from broker.topics import Topics
 from chain.engine import ChainEngine
+from chain.topics import Topics
+from mqtt.monitor import EngineSink, deliver
+from recording.recorder import read_since
 
 EVALUATE_EVERY: Final = 300.0
 """Seconds of recorded time between evaluations, which rebuild the crisis log as it was."""

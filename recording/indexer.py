@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from broker.checkpoints import EVERY, CheckpointStore
-from broker.player import CHUNK, Player
-from broker.recording import Recording
-from broker.topics import Topics
 from chain.engine import ChainEngine
+from chain.topics import Topics
 from chain.topology import Topology
+from playback.player import CHUNK, Player
+from recording.checkpoints import EVERY, CheckpointStore
+from recording.rows import Recording
 
 Progress = Callable[[float, int], None]
 """(fraction of the recording's span done, messages played)."""

@@ -14,8 +14,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Final, NamedTuple
 
-from broker.topics import CONTROL, OPS
 from chain.errors import ConfigError
+from chain.topics import CONTROL, OPS
 
 COLUMNS: Final = frozenset({"received_at", "topic", "payload", "retain", "problem"})
 ORG_LEAVES: Final = frozenset({"status", "heartbeat"})

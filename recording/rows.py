@@ -11,8 +11,8 @@ from collections import Counter
 from pathlib import Path
 from typing import NamedTuple
 
-from broker.recording_reader import COLUMNS, root_of
 from chain.errors import ConfigError
+from recording.reader import COLUMNS, root_of
 
 ROOT_SAMPLE = 2000
 """Rows looked at to tell which topic root a recording holds."""

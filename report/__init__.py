@@ -1,1 +1,1 @@
-"""`ketenwacht report`: the after-action report of a recording, in Markdown or HTML."""
+"""The after-action report: a recording folded into a model, rendered as Markdown or HTML."""

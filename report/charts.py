@@ -16,8 +16,8 @@ from matplotlib import dates
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from chain.report import BacklogSummary
-from ketenwacht.report import text as t
+from report import text as t
+from report.model import BacklogSummary
 
 LINE: Final = "#0072B2"
 """Okabe-Ito blue: distinguishable for every kind of colour vision, and when printed grey."""

@@ -19,18 +19,18 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Final
 
-from broker.monitor import deliver
-from broker.recording_reader import RecordingReader, Row, Summary
-from broker.topics import Topics
 from chain.crisislog import CrisisLog
 from chain.engine import STALE_AFTER_INTERVALS, ChainEngine
 from chain.errors import ConfigError
 from chain.exercise import Control, ExerciseInject
 from chain.ops import ManualReport, Op
-from chain.report import AfterActionReport, RecordingFacts, ReportBuilder
+from chain.topics import Topics
 from chain.topology import Topology
 from chain.views import ChainView
 from chain.wire import BacklogGauge, ChannelReading, Heartbeat, Message, Status
+from mqtt.monitor import deliver
+from recording.reader import RecordingReader, Row, Summary
+from report.model import AfterActionReport, RecordingFacts, ReportBuilder
 
 EVALUATE_EVERY: Final = 10.0
 """Seconds of recorded time between evaluations (about 0.1 ms each). A change no message

@@ -14,8 +14,8 @@ from html import escape
 from importlib.resources import files
 from typing import Final
 
-from chain.report import AfterActionReport, BacklogSummary, LogLine, OrgTimeline, TimelineRow
-from ketenwacht.report import text as t
+from report import text as t
+from report.model import AfterActionReport, BacklogSummary, LogLine, OrgTimeline, TimelineRow
 
 Chart = Callable[[BacklogSummary], bytes]
 """Draws one backlog as SVG (the renderer is given one, so it can be tested without it)."""
@@ -24,7 +24,7 @@ CSP: Final = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 def render(report: AfterActionReport, chart: Chart) -> str:
     title = f"After-action report: {report.facts.source}"
-    css = files("ketenwacht.report").joinpath("report.css").read_text(encoding="utf-8")
+    css = files("report").joinpath("report.css").read_text(encoding="utf-8")
     parts = [
         "<!doctype html>",
         '<html lang="en">',

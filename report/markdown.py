@@ -11,8 +11,8 @@ import re
 from collections.abc import Iterable
 from typing import Final
 
-from chain.report import AfterActionReport, BacklogSummary
-from ketenwacht.report import text as t
+from report import text as t
+from report.model import AfterActionReport, BacklogSummary
 
 _SPECIAL: Final = re.compile(r"([\\`\[\]<>|])")
 """What could break a table (`|`), start code, a link or raw HTML; emphasis is harmless."""

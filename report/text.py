@@ -11,7 +11,7 @@ from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chain.crisislog import EntryKind
-from chain.report import AfterActionReport, LogLine, OrgTimeline, TimelineRow
+from report.model import AfterActionReport, LogLine, OrgTimeline, TimelineRow
 
 LOCAL_ZONE: Final = "Europe/Amsterdam"
 SYMBOL: Final = {

@@ -13,10 +13,10 @@ from pathlib import Path
 from agents.runtime import Agent
 from agents.simulator import SimulatedOrg
 from broker.embedded import EmbeddedBroker
-from broker.monitor import Monitor
-from broker.topics import Topics
 from chain.engine import ChainEngine
-from ketenwacht.setup import load_topology
+from chain.topics import Topics
+from ketenwacht.startup import load_topology
+from mqtt.monitor import Monitor
 from tui.app import KetenwachtApp
 
 

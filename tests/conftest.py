@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from broker.address import BrokerAddress
 from broker.embedded import EmbeddedBroker, free_port, wait_for_port
 from broker.limits import MAX_HELD
+from mqtt.address import BrokerAddress
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ import socket
 import struct
 import time
 
-from broker.address import BrokerAddress
+from mqtt.address import BrokerAddress
 
 
 class _Connection:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from broker.address import BrokerAddress
 from broker.embedded import free_port
+from mqtt.address import BrokerAddress
 from tests.e2e.agents import agents
 
 

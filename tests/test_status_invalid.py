@@ -6,9 +6,9 @@ import asyncio
 import json
 import sys
 
-from broker.address import BrokerAddress
-from broker.connection import make_client
 from chain.wire import encode
+from mqtt.address import BrokerAddress
+from mqtt.connection import make_client
 from tests.chain import factory as f
 
 FUTURE = "v: schema version 2 is newer than 1"

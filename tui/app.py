@@ -18,12 +18,12 @@ from textual.command import Hit, Hits, Provider
 from textual.widgets import Footer, Header, Input, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
-from broker.monitor import EngineSink, MonitorSink
 from chain.engine import ChainEngine
 from chain.errors import KetenwachtError
 from chain.ops import Acknowledgement, Annotation, Isolation, ManualReport, Op
 from chain.views import ChainView, OrgState
 from chain.wire import ChannelName
+from mqtt.monitor import EngineSink, MonitorSink
 from tui.rows import (
     LINK_COLUMNS,
     LOG_COLUMNS,

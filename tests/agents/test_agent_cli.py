@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from broker.address import BrokerAddress
-from broker.monitor import EngineSink, Monitor
-from broker.topics import Topics
 from chain.engine import ChainEngine
+from chain.topics import Topics
 from chain.views import OrgState
-from ketenwacht.setup import load_topology
+from ketenwacht.startup import load_topology
+from mqtt.address import BrokerAddress
+from mqtt.monitor import EngineSink, Monitor
 from tests.conftest import until
 from tests.test_cli import ketenwacht
 
@@ -115,7 +115,10 @@ async def test_configured_agent_runs_as_a_daemon_and_stops_cleanly(
         '[[probe]]\ntype = "file"\npath = "backlog.txt"\nbacklog = "jds_pending"\n'
     ))
     engine = ChainEngine(load_topology(None))
-    monitor = asyncio.create_task(Monitor(mosquitto, Topics()).run(EngineSink(engine)))
+    watch = Monitor(mosquitto, Topics())
+    monitor = asyncio.create_task(watch.run(EngineSink(engine)))
+    # The backlog reading is not retained: one published before the subscription is missed.
+    await until(lambda: watch.subscribed, within=10)
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "ketenwacht", "agent", "--config", str(path),
         stderr=asyncio.subprocess.PIPE,

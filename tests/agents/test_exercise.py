@@ -12,7 +12,7 @@ from agents.scripted import ScriptedChain
 from chain.engine import ChainEngine
 from chain.views import ChainView, LinkState, OrgState
 from ketenwacht.exercise import load_scenario
-from ketenwacht.setup import load_topology
+from ketenwacht.startup import load_topology
 
 SCENARIO = Path(__file__).parents[2] / "seeds" / "scenarios" / "om-offline-2025.toml"
 STEP = 3600.0

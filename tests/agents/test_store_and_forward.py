@@ -11,10 +11,10 @@ import aiomqtt
 
 from agents.outbox import Outbox
 from agents.runtime import Agent
-from broker.address import BrokerAddress
-from broker.connection import Backoff, make_client, run_connected
-from broker.topics import Topics
+from chain.topics import Topics
 from chain.wire import FlowCounter, Message, decode
+from mqtt.address import BrokerAddress
+from mqtt.connection import Backoff, make_client, run_connected
 from tests.conftest import Mosquitto, until
 from tests.proxy import Proxy
 

@@ -14,12 +14,12 @@ from pathlib import Path
 import aiomqtt
 import pytest
 
-from broker.address import BrokerAddress, Identity
-from broker.connection import make_client
 from broker.embedded import free_port
 from broker.provision import NodePorts, init_setup
 from broker.setup_dir import Layout
-from ketenwacht.setup import load_topology
+from ketenwacht.startup import load_topology
+from mqtt.address import BrokerAddress, Identity
+from mqtt.connection import make_client
 from tests.test_cli import ketenwacht
 
 

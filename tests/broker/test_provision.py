@@ -14,7 +14,7 @@ from agents.daemon import broker_address, broker_addresses, tls_context
 from broker.acl import parse_acl
 from broker.passwords import parse_password_file, verify_password
 from broker.setup_dir import Layout
-from ketenwacht.setup import load_topology
+from ketenwacht.startup import load_topology
 from tests.test_cli import ketenwacht
 
 ORGS = load_topology(None).org_ids

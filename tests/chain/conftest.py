@@ -6,7 +6,7 @@ import pytest
 
 from chain.engine import ChainEngine
 from chain.topology import Topology
-from ketenwacht.setup import load_topology
+from ketenwacht.startup import load_topology
 from tests.chain.factory import T0_EPOCH
 
 

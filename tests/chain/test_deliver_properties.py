@@ -9,11 +9,11 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from broker.monitor import EngineSink, deliver
-from broker.topics import Topics
 from chain.engine import ChainEngine
+from chain.topics import Topics
 from chain.wire import encode
-from ketenwacht.setup import load_topology
+from ketenwacht.startup import load_topology
+from mqtt.monitor import EngineSink, deliver
 from tests.chain import strategies as gen
 from tests.chain.factory import T0_EPOCH
 

@@ -19,7 +19,7 @@ from chain.ops import (
     encode_op,
 )
 from chain.views import OrgState
-from ketenwacht.setup import load_topology
+from ketenwacht.startup import load_topology
 from tests.chain import factory as f
 
 T0 = 1_752_742_800.0

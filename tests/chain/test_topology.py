@@ -6,7 +6,7 @@ import pytest
 
 from chain.errors import ConfigError
 from chain.topology import parse_topology
-from ketenwacht.setup import DEFAULT_TOPOLOGY, load_topology
+from ketenwacht.startup import DEFAULT_TOPOLOGY, load_topology
 
 ORG = 'id = "om"\nname = "OM"\nrole = "r"\nsource = "S0"\n'
 SOURCE = '[[source]]\nid = "S0"\nref = "letter"\n'

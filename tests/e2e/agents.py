@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from broker.address import BrokerAddress
+from mqtt.address import BrokerAddress
 
 
 def spawn_agent(

@@ -15,16 +15,16 @@ from pathlib import Path
 
 import aiomqtt
 
-from broker.address import BrokerAddress, Brokers, Identity
-from broker.connection import make_client
 from broker.nats_nodes import CONFIG
 from broker.nats_server import Launch, NatsServer, find_nats_server
 from broker.provision import NodePorts, init_setup
-from broker.recorder import read_since
 from broker.setup_dir import Layout, Manifest, Node, User
-from broker.tls import client_context
 from chain.wire import FlowCounter, decode
-from ketenwacht.setup import load_topology
+from ketenwacht.startup import load_topology
+from mqtt.address import BrokerAddress, Brokers, Identity
+from mqtt.connection import make_client
+from mqtt.tls import client_context
+from recording.recorder import read_since
 from tests.e2e.faults import AckedAgent, AckedOutbox, CountingSource, Key, key
 
 

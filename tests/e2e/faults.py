@@ -21,16 +21,16 @@ import aiomqtt
 
 from agents.outbox import Outbox
 from agents.runtime import Agent, ReadingSource
-from broker.address import BrokerAddress
-from broker.connection import Backoff, make_client
 from broker.embedded import EmbeddedBroker
-from broker.monitor import EngineSink, Monitor, MonitorSink
-from broker.recorder import Recorder, read_since
-from broker.topics import Topics
 from chain.engine import ChainEngine
+from chain.topics import Topics
 from chain.views import OrgView
 from chain.wire import FlowCounter, Heartbeat, Message, Status, decode
-from ketenwacht.setup import load_topology
+from ketenwacht.startup import load_topology
+from mqtt.address import BrokerAddress
+from mqtt.connection import Backoff, make_client
+from mqtt.monitor import EngineSink, Monitor, MonitorSink
+from recording.recorder import Recorder, read_since
 from tests.conftest import Mosquitto
 
 Key = tuple[str, int, int]

@@ -15,8 +15,6 @@ import aiomqtt
 
 from broker import certs
 from broker.acl import Access, Grant
-from broker.address import BrokerAddress, Identity
-from broker.connection import make_client
 from broker.embedded import free_port
 from broker.nats_conf import NatsUser
 from broker.nats_nodes import CONFIG, write_node_configs
@@ -24,8 +22,10 @@ from broker.nats_server import Launch, NatsServer, find_nats_server
 from broker.passwords import hash_password
 from broker.provision import NodePorts, init_setup
 from broker.setup_dir import Engine, Layout, Manifest, User, write_file
-from broker.tls import client_context
-from ketenwacht.setup import load_topology
+from ketenwacht.startup import load_topology
+from mqtt.address import BrokerAddress, Identity
+from mqtt.connection import make_client
+from mqtt.tls import client_context
 from tests.conftest import Mosquitto
 
 ADMIN = "admin"

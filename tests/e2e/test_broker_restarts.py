@@ -22,10 +22,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from broker.address import BrokerAddress
-from broker.recorder import Recorder
 from chain.views import OrgState
 from chain.wire import FlowCounter, encode
+from mqtt.address import BrokerAddress
+from recording.recorder import Recorder
 from tests.conftest import until
 from tests.e2e.faults import (
     AckedAgent,

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from broker.connection import make_client
-from broker.monitor import EngineSink, Monitor
-from broker.recorder import Recorder
-from broker.topics import Topics
 from chain.engine import ChainEngine
+from chain.topics import Topics
 from chain.views import OrgState
-from ketenwacht.setup import load_topology
+from ketenwacht.startup import load_topology
+from mqtt.connection import make_client
+from mqtt.monitor import EngineSink, Monitor
+from recording.recorder import Recorder
 from tests.conftest import until
 from tests.e2e.cluster import Cluster, Failovers, cluster_agents, recorded
 from tests.e2e.cluster import acknowledged as acknowledged_by

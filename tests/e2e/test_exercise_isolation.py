@@ -8,21 +8,21 @@ from pathlib import Path
 
 from agents.exercise import Exercise
 from agents.scripted import ScriptedChain
-from broker.address import BrokerAddress
-from broker.following import ExerciseFollower, FollowingSink
-from broker.monitor import EngineSink, Monitor
-from broker.recorder import Recorder
-from broker.recording import Recording
-from broker.republish import Republisher
-from broker.topics import Topics, exercise_root
 from chain.crisislog import EntryKind
 from chain.engine import ChainEngine
+from chain.topics import Topics, exercise_root
 from chain.views import OrgState
 from ketenwacht.exercise import load_scenario
-from ketenwacht.setup import load_topology
+from ketenwacht.startup import load_topology
+from mqtt.address import BrokerAddress
+from mqtt.monitor import EngineSink, Monitor
+from playback.following import ExerciseFollower, FollowingSink
+from playback.republish import Republisher
+from recording.recorder import Recorder
+from recording.rows import Recording
 from tests.agents.test_exercise import SCENARIO
-from tests.broker.test_replay import synthetic_recording
 from tests.conftest import until
+from tests.playback.test_replay import synthetic_recording
 from tui.playback import PlaybackApp
 
 

@@ -10,12 +10,12 @@ import time
 
 import pytest
 
-from broker.monitor import EngineSink, Monitor
-from broker.topics import Topics
 from chain.engine import ChainEngine
+from chain.topics import Topics
 from chain.views import OrgState
 from chain.wire import Message, Status, encode
-from ketenwacht.setup import load_topology
+from ketenwacht.startup import load_topology
+from mqtt.monitor import EngineSink, Monitor
 from tests.chain import factory as f
 from tests.conftest import until
 from tests.e2e.secured import SecuredBroker

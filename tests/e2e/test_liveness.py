@@ -8,13 +8,13 @@ import signal
 import time
 from pathlib import Path
 
-from broker.address import BrokerAddress
-from broker.monitor import Monitor
-from broker.topics import Topics
 from chain.engine import STALE_AFTER_INTERVALS, ChainEngine
+from chain.topics import Topics
 from chain.views import OrgState
 from chain.wire import Status
-from ketenwacht.setup import load_topology
+from ketenwacht.startup import load_topology
+from mqtt.address import BrokerAddress
+from mqtt.monitor import Monitor
 from tests.conftest import until
 from tests.e2e.agents import agents
 from tests.e2e.faults import Watch

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from broker.address import BrokerAddress
-from broker.recorder import Recorder
 from chain.views import OrgState
 from chain.wire import ChannelReading, FlowCounter, Message
+from mqtt.address import BrokerAddress
+from recording.recorder import Recorder
 from tests.conftest import until
 from tests.e2e.faults import Watch, acked_agent, recorded_flows
 from tests.proxy import Proxy

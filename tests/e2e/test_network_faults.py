@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from broker.address import BrokerAddress
 from chain.views import OrgState
+from mqtt.address import BrokerAddress
 from tests.conftest import until
 from tests.e2e.faults import CountingSource, Watch, acked_agent
 from tests.e2e.test_broker_restarts import states_seen

@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import msgspec
 
-from broker.address import BrokerAddress
-from broker.connection import make_client
-from broker.topics import Topics
+from chain.topics import Topics
 from chain.views import OrgState
 from chain.wire import Message, encode
+from mqtt.address import BrokerAddress
+from mqtt.connection import make_client
 from tests.chain import factory as f
 from tests.conftest import until
 from tests.e2e.faults import Watch

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from broker.address import BrokerAddress
-from broker.monitor import EngineSink, Monitor
-from broker.topics import Topics
 from chain.engine import ChainEngine
+from chain.topics import Topics
 from chain.views import OrgState
-from ketenwacht.setup import load_topology
+from ketenwacht.startup import load_topology
+from mqtt.address import BrokerAddress
+from mqtt.monitor import EngineSink, Monitor
 from tests.conftest import until
 
 PROTOCOL = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"

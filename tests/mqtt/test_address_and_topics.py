@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from broker.address import BrokerAddress
-from broker.topics import Topics
 from chain.errors import PayloadError, UsageError
+from chain.topics import Topics
+from mqtt.address import BrokerAddress
 from tests.chain import factory as f
 
 

@@ -9,17 +9,17 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from broker.address import BrokerAddress
-from broker.connection import make_client
-from broker.monitor import EngineSink, Monitor
-from broker.topics import MAX_TOPIC_LENGTH, Topics
 from chain.engine import ChainEngine
+from chain.topics import MAX_TOPIC_LENGTH, Topics
 from chain.views import OrgState
 from chain.wire import MAX_PAYLOAD_BYTES, encode
-from ketenwacht.setup import load_topology
-from tests.broker.raw_mqtt import forwarding_broker, publish_raw
+from ketenwacht.startup import load_topology
+from mqtt.address import BrokerAddress
+from mqtt.connection import make_client
+from mqtt.monitor import EngineSink, Monitor
 from tests.chain import factory as f
 from tests.conftest import until
+from tests.mqtt.raw_mqtt import forwarding_broker, publish_raw
 
 GOOD = encode(f.flow(120, seq=2)).decode()
 BAD: list[tuple[str, bytes, str]] = [

@@ -1,4 +1,4 @@
-"""What broker/connection.py takes from aiomqtt's and paho's private parts, pinned: an upgrade
+"""What mqtt/connection.py takes from aiomqtt's and paho's private parts, pinned: an upgrade
 that moves them fails here, by name, instead of silently bringing back the bug each one fixes."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import asyncio
 import aiomqtt
 from paho.mqtt.enums import MQTTErrorCode
 
-from broker.address import BrokerAddress
-from broker.connection import Client, make_client
+from mqtt.address import BrokerAddress
+from mqtt.connection import Client, make_client
 
 
 async def test_the_private_parts_we_use_are_still_there() -> None:

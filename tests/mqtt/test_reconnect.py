@@ -8,15 +8,15 @@ import socket
 import time
 
 from agents.runtime import Agent
-from broker.address import BrokerAddress
-from broker.connection import Backoff, make_client
 from broker.embedded import EmbeddedBroker
-from broker.monitor import EngineSink, Monitor
-from broker.topics import Topics
 from chain.engine import ChainEngine
+from chain.topics import Topics
 from chain.views import OrgState
 from chain.wire import Message
-from ketenwacht.setup import load_topology
+from ketenwacht.startup import load_topology
+from mqtt.address import BrokerAddress
+from mqtt.connection import Backoff, make_client
+from mqtt.monitor import EngineSink, Monitor
 from tests.conftest import until
 from tests.proxy import Proxy
 

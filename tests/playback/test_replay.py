@@ -12,19 +12,19 @@ import pytest
 from agents.runtime import Agent
 from agents.simulator import SimulatedOrg
 from agents.synthetic import chain_rows
-from broker.address import BrokerAddress
-from broker.checkpoints import EVERY, CheckpointStore
-from broker.indexer import build_index, index_needed
-from broker.monitor import EngineSink, Monitor
-from broker.player import Player
-from broker.recorder import SCHEMA, Recorder
-from broker.recording import Recording
-from broker.topics import Topics
 from chain.engine import ChainEngine
 from chain.errors import ConfigError
+from chain.topics import Topics
 from chain.topology import Topology
 from chain.wire import Message
-from ketenwacht.setup import load_topology
+from ketenwacht.startup import load_topology
+from mqtt.address import BrokerAddress
+from mqtt.monitor import EngineSink, Monitor
+from playback.player import Player
+from recording.checkpoints import EVERY, CheckpointStore
+from recording.indexer import build_index, index_needed
+from recording.recorder import SCHEMA, Recorder
+from recording.rows import Recording
 from tests.chain.factory import T0_EPOCH
 from tests.conftest import until
 

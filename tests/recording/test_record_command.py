@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from broker.address import BrokerAddress
-from broker.connection import make_client
 from broker.embedded import free_port
-from broker.recorder import Recorder, read_since
 from chain.wire import encode
+from mqtt.address import BrokerAddress
+from mqtt.connection import make_client
+from recording.recorder import Recorder, read_since
 from tests.chain import factory as f
 from tests.conftest import Mosquitto, until
 

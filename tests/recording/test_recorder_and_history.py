@@ -5,14 +5,14 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from broker.history import load_history
-from broker.recorder import Recorder, read_since
-from broker.topics import Topics
 from chain.crisislog import EntryKind
 from chain.engine import ChainEngine
+from chain.topics import Topics
 from chain.views import OrgState
 from chain.wire import encode
-from ketenwacht.setup import load_topology
+from ketenwacht.startup import load_topology
+from recording.history import load_history
+from recording.recorder import Recorder, read_since
 from tests.chain import factory as f
 
 T0 = 1_752_742_800.0

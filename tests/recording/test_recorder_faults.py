@@ -11,9 +11,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from broker.address import BrokerAddress
-from broker.connection import make_client
 from chain.wire import encode
+from mqtt.address import BrokerAddress
+from mqtt.connection import make_client
 from tests.chain import factory as f
 from tests.conftest import until
 

@@ -22,10 +22,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
-from broker.recorder import Recorder
-from broker.topics import Topics
 from chain.ops import Acknowledgement, Annotation, Isolation, ManualReport, Op, encode_op
+from chain.topics import Topics
 from chain.wire import BacklogGauge, ChannelReading, Heartbeat, Message, Status, encode
+from recording.recorder import Recorder
 
 T0: Final = 1_752_742_800.0
 """17 Jul 2025 09:00:00 UTC."""

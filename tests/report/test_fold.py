@@ -11,19 +11,19 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from broker.recorder import Recorder
-from broker.recording_reader import root_of
-from broker.report_fold import fold_recording
-from broker.topics import Topics, exercise_root
 from chain.crisislog import EntryKind
 from chain.errors import ConfigError
 from chain.exercise import ExerciseClock, ExerciseInject, encode_control
-from chain.report import AfterActionReport
+from chain.topics import Topics, exercise_root
 from chain.wire import encode
-from ketenwacht.setup import load_topology
-from tests import report_scenario as scenario
+from ketenwacht.startup import load_topology
+from recording.reader import root_of
+from recording.recorder import Recorder
+from report.fold import fold_recording
+from report.model import AfterActionReport
 from tests.chain import factory as f
-from tests.report_scenario import MINUTE, T0
+from tests.report import scenario
+from tests.report.scenario import MINUTE, T0
 
 TOPOLOGY = load_topology(None)
 

@@ -6,8 +6,8 @@ from chain.backlog_series import BacklogSeries
 from chain.crisislog import CrisisLog, EntryKind, LogEntry
 from chain.engine import ChainEngine
 from chain.ops import Annotation
-from chain.report import RecordingFacts, ReportBuilder
 from chain.topology import Topology
+from report.model import RecordingFacts, ReportBuilder
 from tests.chain import factory as f
 from tests.chain.factory import T0_EPOCH as T0
 

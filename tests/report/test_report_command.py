@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from ketenwacht.cli import main
-from tests import report_scenario as scenario
+from tests.report import scenario
 
 VOID = {"meta", "img", "br", "hr", "link", "input"}
 

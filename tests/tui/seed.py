@@ -7,7 +7,7 @@ from typing import TypedDict
 
 from chain.engine import ChainEngine
 from chain.wire import BacklogGauge, ChannelReading, Direction, FlowCounter, Heartbeat, Status
-from ketenwacht.setup import load_topology
+from ketenwacht.startup import load_topology
 
 T0 = datetime(2025, 7, 17, 8, 0, tzinfo=UTC).timestamp()
 END = T0 + 2 * 3600

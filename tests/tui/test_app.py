@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 
 from broker.embedded import EmbeddedBroker
-from broker.monitor import Monitor, MonitorSink
-from broker.topics import Topics
 from chain.engine import ChainEngine
+from chain.topics import Topics
 from chain.views import OrgState
-from ketenwacht.setup import load_topology
+from ketenwacht.startup import load_topology
+from mqtt.monitor import Monitor, MonitorSink
 from tests.chain import factory as f
 from tests.conftest import until
 from tui.app import KetenwachtApp

@@ -6,13 +6,13 @@ import time
 from pathlib import Path
 
 from broker.embedded import EmbeddedBroker
-from broker.history import load_history
-from broker.monitor import Monitor, MonitorSink
-from broker.recorder import Recorder
-from broker.topics import Topics
 from chain.engine import ChainEngine
+from chain.topics import Topics
 from chain.views import OrgState
-from ketenwacht.setup import load_topology
+from ketenwacht.startup import load_topology
+from mqtt.monitor import Monitor, MonitorSink
+from recording.history import load_history
+from recording.recorder import Recorder
 from tests.conftest import until
 from tests.tui.test_views import play_agents
 from tui.app import KetenwachtApp

@@ -8,14 +8,14 @@ import time
 import msgspec
 from textual.widgets import Static
 
-from broker.address import BrokerAddress
-from broker.connection import make_client
-from broker.monitor import Monitor
-from broker.topics import Topics
 from chain.engine import ChainEngine
+from chain.topics import Topics
 from chain.views import OrgState
 from chain.wire import encode
-from ketenwacht.setup import load_topology
+from ketenwacht.startup import load_topology
+from mqtt.address import BrokerAddress
+from mqtt.connection import make_client
+from mqtt.monitor import Monitor
 from tests.chain import factory as f
 from tests.conftest import until
 from tui import format as fmt

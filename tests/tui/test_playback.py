@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from broker.player import Player
-from broker.recording import Recording
-from broker.replay import Replay
-from broker.topics import Topics
 from chain.engine import ChainEngine
+from chain.topics import Topics
 from chain.views import OrgState
-from ketenwacht.setup import load_topology
-from tests.broker.test_replay import played_to, snapshot, synthetic_recording
+from ketenwacht.startup import load_topology
+from playback.player import Player
+from playback.replay import Replay
+from recording.rows import Recording
 from tests.conftest import until
+from tests.playback.test_replay import played_to, snapshot, synthetic_recording
 from tui.playback import Banner, PlaybackApp
 from tui.screens.org import OrgScreen
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chain.engine import ChainEngine
-from ketenwacht.setup import load_topology
+from ketenwacht.startup import load_topology
 from tests.chain import factory as f
 from tui import format as fmt
 from tui.rows import org_rows

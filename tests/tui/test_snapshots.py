@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from broker.monitor import MonitorSink
+from mqtt.monitor import MonitorSink
 from tests.tui.seed import END, seeded_engine
 from tui.app import KetenwachtApp
 

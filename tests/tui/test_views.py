@@ -14,15 +14,15 @@ from datetime import UTC, datetime
 import pytest
 from textual.pilot import Pilot
 
-from broker.address import BrokerAddress
-from broker.connection import make_client
-from broker.monitor import Monitor
-from broker.topics import Topics
 from chain.engine import ChainEngine
 from chain.ops import Acknowledgement, Annotation, Isolation, ManualReport, Op, decode_op
+from chain.topics import Topics
 from chain.views import OrgState
 from chain.wire import FlowCounter, Heartbeat, Message, Status, encode
-from ketenwacht.setup import load_topology
+from ketenwacht.startup import load_topology
+from mqtt.address import BrokerAddress
+from mqtt.connection import make_client
+from mqtt.monitor import Monitor
 from tests.conftest import until
 from tui.app import KetenwachtApp
 from tui.screens.help import HelpScreen

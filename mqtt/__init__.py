@@ -1,0 +1,2 @@
+"""The client side of MQTT: broker addresses, TLS, a connection that reconnects, the monitor
+loop."""
