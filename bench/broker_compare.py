@@ -30,9 +30,9 @@ import psutil
 from engine_throughput import payloads
 
 from broker.embedded import EmbeddedBroker, free_port, wait_for_port
+from chain.inbox import deliver
 from chain.topics import Topics
 from ketenwacht.record import _Counts
-from mqtt.monitor import deliver
 from recording.recorder import Recorder
 
 PUBLISHER = """

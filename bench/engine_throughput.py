@@ -28,11 +28,12 @@ import aiomqtt
 
 from broker.embedded import free_port
 from chain.engine import ChainEngine
+from chain.inbox import EngineSink
 from chain.topics import Topics
 from chain.wire import BacklogGauge, ChannelReading, FlowCounter, Heartbeat, Message, encode
 from ketenwacht.startup import load_topology
 from mqtt.address import BrokerAddress
-from mqtt.monitor import EngineSink, Monitor
+from mqtt.monitor import Monitor
 
 PUBLISHER = """
 import sys, time

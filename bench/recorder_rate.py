@@ -28,9 +28,9 @@ import aiomqtt
 from engine_throughput import PUBLISHER, ceiling_rate, payloads
 
 from broker.embedded import free_port
+from chain.inbox import MonitorSink, deliver
 from chain.topics import Topics
 from ketenwacht.record import _Counts
-from mqtt.monitor import MonitorSink, deliver
 from recording.recorder import SCHEMA, Recorder
 
 

@@ -42,11 +42,12 @@ from soak_topology import org_ids, write_topology
 
 from broker.embedded import free_port, wait_for_port
 from chain.engine import ChainEngine
+from chain.inbox import MonitorSink
 from chain.topics import Topics
 from chain.topology import Topology
 from mqtt.address import BrokerAddress
 from mqtt.connection import cancel_and_wait
-from mqtt.monitor import Monitor, MonitorSink
+from mqtt.monitor import Monitor
 from tui.app import KetenwachtApp
 
 HERE = Path(__file__).parent

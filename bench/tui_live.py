@@ -25,10 +25,11 @@ import time
 
 from broker.embedded import free_port
 from chain.engine import ChainEngine
+from chain.inbox import MonitorSink
 from chain.topics import Topics
 from ketenwacht.startup import load_topology
 from mqtt.address import BrokerAddress
-from mqtt.monitor import Monitor, MonitorSink
+from mqtt.monitor import Monitor
 from tui.app import KetenwachtApp
 
 GENERATOR = r"""

@@ -11,12 +11,13 @@ from pathlib import Path
 from agents.session import default_state_dir
 from broker.embedded import EmbeddedBroker
 from chain.engine import ChainEngine
+from chain.inbox import MonitorSink
 from chain.topics import Topics
 from chain.topology import Topology
 from ketenwacht.agent_commands import simulated_agent
 from ketenwacht.startup import configure_logging
 from mqtt.address import Brokers, describe
-from mqtt.monitor import Monitor, MonitorSink
+from mqtt.monitor import Monitor
 from recording.history import load_history
 from recording.recorder import Recorder
 from tui.app import KetenwachtApp

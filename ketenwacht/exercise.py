@@ -12,12 +12,13 @@ from agents.session import default_state_dir
 from broker.embedded import EmbeddedBroker
 from chain.engine import ChainEngine
 from chain.errors import ConfigError
+from chain.inbox import EngineSink, MonitorSink
 from chain.scenario import Scenario, parse_scenario
 from chain.topics import Topics, exercise_root
 from chain.topology import Topology
 from ketenwacht.startup import cancel_on_signals, configure_logging
 from mqtt.address import Brokers, describe
-from mqtt.monitor import EngineSink, Monitor, MonitorSink
+from mqtt.monitor import Monitor
 from playback.following import ExerciseFollower, FollowingSink
 from recording.recorder import Recorder
 

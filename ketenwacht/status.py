@@ -13,12 +13,13 @@ import msgspec
 
 from chain.engine import ChainEngine
 from chain.errors import BrokerUnavailable
+from chain.inbox import EngineSink
 from chain.topics import Topics
 from chain.topology import Topology
 from chain.views import ChainView, OrgState
 from mqtt.address import BrokerAddress, as_brokers
 from mqtt.connection import make_client
-from mqtt.monitor import EngineSink, Monitor
+from mqtt.monitor import Monitor
 from tui import format as fmt
 
 

@@ -1,4 +1,4 @@
-"""The monitor side: subscribe to a topic root and hand every decoded message to a sink."""
+"""The monitor loop: subscribe to a topic root and hand every message to `chain.inbox.deliver`."""
 
 from __future__ import annotations
 
@@ -7,87 +7,17 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Protocol
 
 import aiomqtt
 
-from chain.engine import ChainEngine
-from chain.errors import BrokerUnavailable, PayloadError
-from chain.exercise import Control, ExerciseClock, ExerciseInject, decode_control
-from chain.ops import Isolation, Op, decode_op, encode_op
+from chain.errors import BrokerUnavailable
+from chain.inbox import MonitorSink, Tap, deliver
+from chain.ops import Isolation, Op, encode_op
 from chain.topics import Topics
-from chain.wire import Message, decode
 from mqtt.address import BrokerAddress, as_brokers
 from mqtt.connection import Backoff, Client, make_client, run_connected, subscribe
 
 log = logging.getLogger("ketenwacht.monitor")
-
-
-Tap = Callable[[float, str, bytes, int, bool, str | None], None]
-"""Receives every message as it came: (received_at, topic, payload, qos, retain, problem),
-where `problem` says why it was rejected, or is None."""
-
-
-class MonitorSink(Protocol):
-    def message_received(self, message: Message, *, received_at: float, retained: bool) -> None:
-        ...
-
-    def message_rejected(
-        self, topic: str, reason: str, *, received_at: float, org: str | None
-    ) -> None:
-        """`org`: the organisation the topic names (`Topics.org_of`), None if none."""
-
-    def connection_changed(self, connected: bool, at: float) -> None: ...
-
-    def op_received(self, op: Op, *, received_at: float) -> None: ...
-
-    def control_received(self, control: Control, *, received_at: float) -> None: ...
-
-
-class EngineSink:
-    """Folds what the monitor receives into a ChainEngine."""
-
-    def __init__(self, engine: ChainEngine, on_change: Callable[[], None] | None = None,
-                 *, on_clock: Callable[[ExerciseClock], None] | None = None,
-                 dated_by_sender: bool = False) -> None:
-        """`dated_by_sender`: in an exercise, the driver's clock is the only clock there is,
-        and transit at a day a minute would turn milliseconds into minutes of skew."""
-        self.engine = engine
-        self._dated_by_sender = dated_by_sender
-        self.received = 0
-        self._on_change = on_change or (lambda: None)
-        self._on_clock = on_clock
-
-    def message_received(self, message: Message, *, received_at: float, retained: bool) -> None:
-        self.received += 1
-        if self._dated_by_sender and not retained:
-            received_at = message.ts.timestamp()
-        self.engine.apply(message, received_at=received_at, retained=retained)
-        self._on_change()
-
-    def message_rejected(
-        self, topic: str, reason: str, *, received_at: float, org: str | None
-    ) -> None:
-        self.engine.reject(org, reason, received_at)
-        self._on_change()
-
-    def op_received(self, op: Op, *, received_at: float) -> None:
-        self.engine.apply_op(op, received_at=received_at)
-        self._on_change()
-
-    def control_received(self, control: Control, *, received_at: float) -> None:
-        if isinstance(control, ExerciseInject):
-            self.engine.log.record_inject(control)
-        elif self._on_clock is not None:
-            self._on_clock(control)
-        self._on_change()
-
-    def connection_changed(self, connected: bool, at: float) -> None:
-        if connected:
-            self.engine.monitor_connected(at)
-        else:
-            self.engine.monitor_disconnected(at)
-        self._on_change()
 
 
 def monitor_backoff() -> Backoff:
@@ -192,34 +122,3 @@ class Monitor:
         return deliver(
             self.topics, sink, topic, payload, retained, self._clock() if now is None else now
         )
-
-
-def deliver(
-    topics: Topics, sink: MonitorSink, topic: str, payload: object, retained: bool, now: float
-) -> str | None:
-    """Decode, check against its topic, and hand to the sink: a message, an operator
-    action, or a rejection with its reason (which is also returned)."""
-    if not isinstance(payload, bytes):
-        sink.message_rejected(topic, "payload is not bytes", received_at=now,
-                              org=topics.org_of(topic))
-        return "payload is not bytes"
-    if not payload and retained:
-        return None  # a retained message being cleared
-    try:
-        if topics.is_control(topic):
-            control = decode_control(payload)
-            topics.check_control(topic, control)
-            sink.control_received(control, received_at=now)
-            return None
-        if topics.is_ops(topic):
-            op = decode_op(payload)
-            topics.check_op(topic, op)
-            sink.op_received(op, received_at=now)
-            return None
-        message = decode(payload)
-        topics.check(topic, message)
-    except PayloadError as error:
-        sink.message_rejected(topic, str(error), received_at=now, org=topics.org_of(topic))
-        return str(error)
-    sink.message_received(message, received_at=now, retained=retained)
-    return None

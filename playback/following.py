@@ -9,10 +9,10 @@ from collections.abc import Callable
 from chain.engine import ChainEngine
 from chain.errors import UsageError
 from chain.exercise import ExerciseClock
+from chain.inbox import EngineSink
 from chain.ops import Op
 from chain.playback import PlaybackClock, describe_speed
 from chain.wire import Message
-from mqtt.monitor import EngineSink
 
 
 class ExerciseFollower:

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from typing import Final
 
 from chain.engine import ChainEngine
+from chain.inbox import EngineSink, deliver
 from chain.topics import Topics
-from mqtt.monitor import EngineSink, deliver
 from recording.checkpoints import EVERY, CheckpointStore, freeze, thaw
 from recording.rows import Recording, Row
 

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Final
 
 from chain.engine import ChainEngine
+from chain.inbox import EngineSink, deliver
 from chain.topics import Topics
-from mqtt.monitor import EngineSink, deliver
 from recording.recorder import read_since
 
 EVALUATE_EVERY: Final = 300.0

@@ -20,10 +20,10 @@ from textual.worker import Worker, WorkerState
 
 from chain.engine import ChainEngine
 from chain.errors import KetenwachtError
+from chain.inbox import EngineSink, MonitorSink
 from chain.ops import Acknowledgement, Annotation, Isolation, ManualReport, Op
 from chain.views import ChainView, OrgState
 from chain.wire import ChannelName
-from mqtt.monitor import EngineSink, MonitorSink
 from tui.rows import (
     LINK_COLUMNS,
     LOG_COLUMNS,

@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 from chain.engine import ChainEngine
+from chain.inbox import EngineSink
 from chain.topics import Topics
 from chain.views import OrgState
 from ketenwacht.startup import load_topology
 from mqtt.address import BrokerAddress
-from mqtt.monitor import EngineSink, Monitor
+from mqtt.monitor import Monitor
 from tests.conftest import until
 from tests.test_cli import ketenwacht
 

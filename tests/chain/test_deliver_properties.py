@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chain.engine import ChainEngine
+from chain.inbox import EngineSink, deliver
 from chain.topics import Topics
 from chain.wire import encode
 from ketenwacht.startup import load_topology
-from mqtt.monitor import EngineSink, deliver
 from tests.chain import strategies as gen
 from tests.chain.factory import T0_EPOCH
 

@@ -23,13 +23,14 @@ from agents.outbox import Outbox
 from agents.runtime import Agent, ReadingSource
 from broker.embedded import EmbeddedBroker
 from chain.engine import ChainEngine
+from chain.inbox import EngineSink, MonitorSink
 from chain.topics import Topics
 from chain.views import OrgView
 from chain.wire import FlowCounter, Heartbeat, Message, Status, decode
 from ketenwacht.startup import load_topology
 from mqtt.address import BrokerAddress
 from mqtt.connection import Backoff, make_client
-from mqtt.monitor import EngineSink, Monitor, MonitorSink
+from mqtt.monitor import Monitor
 from recording.recorder import Recorder, read_since
 from tests.conftest import Mosquitto
 

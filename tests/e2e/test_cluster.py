@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 from chain.engine import ChainEngine
+from chain.inbox import EngineSink
 from chain.topics import Topics
 from chain.views import OrgState
 from ketenwacht.startup import load_topology
 from mqtt.connection import make_client
-from mqtt.monitor import EngineSink, Monitor
+from mqtt.monitor import Monitor
 from recording.recorder import Recorder
 from tests.conftest import until
 from tests.e2e.cluster import Cluster, Failovers, cluster_agents, recorded

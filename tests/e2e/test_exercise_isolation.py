@@ -10,12 +10,13 @@ from agents.exercise import Exercise
 from agents.scripted import ScriptedChain
 from chain.crisislog import EntryKind
 from chain.engine import ChainEngine
+from chain.inbox import EngineSink
 from chain.topics import Topics, exercise_root
 from chain.views import OrgState
 from ketenwacht.exercise import load_scenario
 from ketenwacht.startup import load_topology
 from mqtt.address import BrokerAddress
-from mqtt.monitor import EngineSink, Monitor
+from mqtt.monitor import Monitor
 from playback.following import ExerciseFollower, FollowingSink
 from playback.republish import Republisher
 from recording.recorder import Recorder

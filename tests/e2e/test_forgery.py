@@ -11,11 +11,12 @@ import time
 import pytest
 
 from chain.engine import ChainEngine
+from chain.inbox import EngineSink
 from chain.topics import Topics
 from chain.views import OrgState
 from chain.wire import Message, Status, encode
 from ketenwacht.startup import load_topology
-from mqtt.monitor import EngineSink, Monitor
+from mqtt.monitor import Monitor
 from tests.chain import factory as f
 from tests.conftest import until
 from tests.e2e.secured import SecuredBroker

@@ -10,13 +10,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from chain.engine import ChainEngine
+from chain.inbox import EngineSink
 from chain.topics import MAX_TOPIC_LENGTH, Topics
 from chain.views import OrgState
 from chain.wire import MAX_PAYLOAD_BYTES, encode
 from ketenwacht.startup import load_topology
 from mqtt.address import BrokerAddress
 from mqtt.connection import make_client
-from mqtt.monitor import EngineSink, Monitor
+from mqtt.monitor import Monitor
 from tests.chain import factory as f
 from tests.conftest import until
 from tests.mqtt.raw_mqtt import forwarding_broker, publish_raw

@@ -10,13 +10,14 @@ import time
 from agents.runtime import Agent
 from broker.embedded import EmbeddedBroker
 from chain.engine import ChainEngine
+from chain.inbox import EngineSink
 from chain.topics import Topics
 from chain.views import OrgState
 from chain.wire import Message
 from ketenwacht.startup import load_topology
 from mqtt.address import BrokerAddress
 from mqtt.connection import Backoff, make_client
-from mqtt.monitor import EngineSink, Monitor
+from mqtt.monitor import Monitor
 from tests.conftest import until
 from tests.proxy import Proxy
 

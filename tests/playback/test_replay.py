@@ -14,12 +14,13 @@ from agents.simulator import SimulatedOrg
 from agents.synthetic import chain_rows
 from chain.engine import ChainEngine
 from chain.errors import ConfigError
+from chain.inbox import EngineSink
 from chain.topics import Topics
 from chain.topology import Topology
 from chain.wire import Message
 from ketenwacht.startup import load_topology
 from mqtt.address import BrokerAddress
-from mqtt.monitor import EngineSink, Monitor
+from mqtt.monitor import Monitor
 from playback.player import Player
 from recording.checkpoints import EVERY, CheckpointStore
 from recording.indexer import build_index, index_needed

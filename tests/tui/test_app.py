@@ -6,10 +6,11 @@ import time
 
 from broker.embedded import EmbeddedBroker
 from chain.engine import ChainEngine
+from chain.inbox import MonitorSink
 from chain.topics import Topics
 from chain.views import OrgState
 from ketenwacht.startup import load_topology
-from mqtt.monitor import Monitor, MonitorSink
+from mqtt.monitor import Monitor
 from tests.chain import factory as f
 from tests.conftest import until
 from tui.app import KetenwachtApp

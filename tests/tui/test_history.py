@@ -7,10 +7,11 @@ from pathlib import Path
 
 from broker.embedded import EmbeddedBroker
 from chain.engine import ChainEngine
+from chain.inbox import MonitorSink
 from chain.topics import Topics
 from chain.views import OrgState
 from ketenwacht.startup import load_topology
-from mqtt.monitor import Monitor, MonitorSink
+from mqtt.monitor import Monitor
 from recording.history import load_history
 from recording.recorder import Recorder
 from tests.conftest import until

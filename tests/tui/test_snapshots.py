@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from mqtt.monitor import MonitorSink
+from chain.inbox import MonitorSink
 from tests.tui.seed import END, seeded_engine
 from tui.app import KetenwachtApp
 
