@@ -21,10 +21,9 @@ import msgspec
 from agents.scripted import ScriptedChain
 from chain.engine import WILL_SEQ
 from chain.errors import UsageError
-from chain.exercise import ExerciseClock, ExerciseInject, encode_control
 from chain.playback import SPEEDS, PlaybackClock, describe_speed
 from chain.topics import Topics
-from chain.wire import Heartbeat, Message, Status, encode
+from chain.wire import ExerciseClock, ExerciseInject, Heartbeat, Message, Status, encode
 from mqtt.address import BrokerAddress, as_brokers
 from mqtt.connection import make_client, run_connected
 
@@ -124,7 +123,7 @@ class Exercise:
 
     async def publish_round(self, client: aiomqtt.Client) -> None:
         at = self.now()
-        await client.publish(self.topics.clock(), encode_control(self.clock_message(at)),
+        await client.publish(self.topics.clock(), encode(self.clock_message(at)),
                              qos=1, retain=True)
         for number, inject in self.chain.injects_between(self._published_at, at):
             told = ExerciseInject(
@@ -132,7 +131,7 @@ class Exercise:
                 at=datetime.fromtimestamp(self.chain.moment(inject.day), UTC),
                 text=inject.text, source=inject.source,
             )
-            await client.publish(self.topics.inject(told.id), encode_control(told),
+            await client.publish(self.topics.inject(told.id), encode(told),
                                  qos=1, retain=True)
         if at > self._published_at:
             interval = min(max(self.clock.speed * TICK, 1.0), 86_400.0)

@@ -1,12 +1,12 @@
-"""Mutation fuzzing of the payload decoders: nothing but PayloadError may ever come out.
+"""Mutation fuzzing of the payload decoder: nothing but PayloadError may ever come out.
 
-Every input goes through the three decoders the monitor uses (`chain.wire.decode`,
-`chain.ops.decode_op`, `chain.exercise.decode_control`). Inputs are valid payloads of every
-kind, mutated: bit flips, interesting bytes, truncation, deletion, duplication, splicing of
-two payloads, numbers swapped for huge or non-JSON ones, deep nesting, invalid UTF-8, and
-oversized payloads. An input that gives a new outcome (decoded, or refused with a reason
-not seen before) joins the corpus, so mutations build on what got furthest. Seeded: the
-same seed and the same number of executions give the same inputs.
+Every input goes through the one decoder the monitor uses (`chain.wire.decode`). Inputs
+are valid payloads of every kind, mutated: bit flips, interesting bytes, truncation,
+deletion, duplication, splicing of two payloads, numbers swapped for huge or non-JSON ones,
+deep nesting, invalid UTF-8, and oversized payloads. An input that gives a new outcome
+(decoded, or refused with a reason not seen before) joins the corpus, so mutations build on
+what got furthest. Seeded: the same seed and the same number of executions give the same
+inputs.
 
 Run: .venv/bin/python bench/fuzz_decoder.py [--seconds 60] [--seed 1]
 Exit 0 when only PayloadError occurred; 1, with the input, when anything else did.
@@ -25,20 +25,24 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chain.errors import PayloadError
-from chain.exercise import ExerciseClock, ExerciseInject, decode_control, encode_control
-from chain.ops import Acknowledgement, Annotation, Isolation, ManualReport, decode_op, encode_op
 from chain.wire import (
     MAX_PAYLOAD_BYTES,
+    Acknowledgement,
+    Annotation,
     BacklogGauge,
     ChannelReading,
+    ExerciseClock,
+    ExerciseInject,
     FlowCounter,
     Heartbeat,
+    Isolation,
+    ManualReport,
     Status,
     decode,
     encode,
 )
 
-DECODERS: tuple[Callable[[bytes], object], ...] = (decode, decode_op, decode_control)
+DECODERS: tuple[Callable[[bytes], object], ...] = (decode,)
 MAX_CORPUS = 2000
 TS = datetime(2025, 7, 17, 9, 0, tzinfo=UTC)
 NUMBER = re.compile(rb"-?\d+(\.\d+)?([eE][-+]?\d+)?")
@@ -59,14 +63,14 @@ def seeds() -> list[bytes]:
                               detail="external mail disconnected")),
         encode(FlowCounter(**envelope, link="om-justid", direction="sent", count=48210)),
         encode(BacklogGauge(**envelope, process="jds_pending", items=1250)),
-        encode_op(Annotation(id="a-1", author="duty officer", ts=TS, text="phoned", org="om")),
-        encode_op(Acknowledgement(id="k-1", author="duty", ts=TS, subject="org:om")),
-        encode_op(ManualReport(id="r-1", author="liaison", ts=TS, org="cjib", text="works",
+        encode(Annotation(id="a-1", author="duty officer", ts=TS, text="phoned", org="om")),
+        encode(Acknowledgement(id="k-1", author="duty", ts=TS, subject="org:om")),
+        encode(ManualReport(id="r-1", author="liaison", ts=TS, org="cjib", text="works",
                                observed_at=TS, channel="phone", up=True)),
-        encode_op(Isolation(id="i-1", author="duty", ts=TS, org="om", isolated=True)),
-        encode_control(ExerciseClock(name="oefening", at=TS, speed=60.0, paused=False,
+        encode(Isolation(id="i-1", author="duty", ts=TS, org="om", isolated=True)),
+        encode(ExerciseClock(name="oefening", at=TS, speed=60.0, paused=False,
                                      day_zero=TS)),
-        encode_control(ExerciseInject(id="inj-1", at=TS, text="OM offline", source="x")),
+        encode(ExerciseInject(id="inj-1", at=TS, text="OM offline", source="x")),
     ]
 
 

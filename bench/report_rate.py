@@ -29,10 +29,10 @@ from functools import partial
 from pathlib import Path
 from typing import TypedDict
 
-from chain.ops import Annotation, encode_op
 from chain.topics import Topics
 from chain.topology import Topology
 from chain.wire import (
+    Annotation,
     BacklogGauge,
     ChannelReading,
     FlowCounter,
@@ -129,7 +129,7 @@ def _tick(topology: Topology, agents: Agents, rng: random.Random,
                                               process=process, items=items[(org, process)]))
     if tick % 720 == 0:
         note = Annotation(id=f"a{tick}", author="duty officer", ts=ts, text=f"check {tick}")
-        yield at, agents.topics.op(note), encode_op(note), 1, 0, None
+        yield at, agents.topics.op(note), encode(note), 1, 0, None
     if tick % 120 == 0:
         yield at, "keten/v1/om/heartbeat", b"{garbage", 0, 0, "JSON is malformed"
 

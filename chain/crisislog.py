@@ -9,9 +9,8 @@ from typing import Final
 
 import msgspec
 
-from chain.exercise import ExerciseInject
-from chain.ops import Acknowledgement, Annotation, Isolation, ManualReport, Op
 from chain.views import ChainView
+from chain.wire import Acknowledgement, Annotation, ExerciseInject, Isolation, ManualReport, Op
 
 MAX_ENTRIES: Final = 20_000
 

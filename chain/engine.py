@@ -13,7 +13,6 @@ from chain.crisislog import CrisisLog
 from chain.flows import judge_link
 from chain.impact import judge_process
 from chain.invalid import InvalidReadings
-from chain.ops import Isolation, ManualReport, Op
 from chain.orgs import DEFAULT_INTERVAL, STALE_AFTER_INTERVALS, Channel, MonitorLink, OrgRecord
 from chain.topology import Topology
 from chain.views import ChainView
@@ -22,7 +21,10 @@ from chain.wire import (
     ChannelReading,
     FlowCounter,
     Heartbeat,
+    Isolation,
+    ManualReport,
     Message,
+    Op,
     Status,
 )
 

@@ -12,10 +12,8 @@ from typing import Protocol
 
 from chain.engine import ChainEngine
 from chain.errors import PayloadError
-from chain.exercise import Control, ExerciseClock, ExerciseInject, decode_control
-from chain.ops import Op, decode_op
 from chain.topics import Topics
-from chain.wire import Message, decode
+from chain.wire import Control, ExerciseClock, ExerciseInject, Message, Op, decode
 
 Tap = Callable[[float, str, bytes, int, bool, str | None], None]
 """Receives every message as it came: (received_at, topic, payload, qos, retain, problem),
@@ -96,20 +94,15 @@ def deliver(
     if not payload and retained:
         return None  # a retained message being cleared
     try:
-        if topics.is_control(topic):
-            control = decode_control(payload)
-            topics.check_control(topic, control)
-            sink.control_received(control, received_at=now)
-            return None
-        if topics.is_ops(topic):
-            op = decode_op(payload)
-            topics.check_op(topic, op)
-            sink.op_received(op, received_at=now)
-            return None
-        message = decode(payload)
-        topics.check(topic, message)
+        decoded = decode(payload)
+        topics.check(topic, decoded)
     except PayloadError as error:
         sink.message_rejected(topic, str(error), received_at=now, org=topics.org_of(topic))
         return str(error)
-    sink.message_received(message, received_at=now, retained=retained)
+    if isinstance(decoded, Control):
+        sink.control_received(decoded, received_at=now)
+    elif isinstance(decoded, Op):
+        sink.op_received(decoded, received_at=now)
+    else:
+        sink.message_received(decoded, received_at=now, retained=retained)
     return None

@@ -7,15 +7,18 @@ from dataclasses import dataclass
 from typing import Final
 
 from chain.errors import PayloadError, UsageError
-from chain.exercise import Control, ExerciseClock
-from chain.ops import Isolation, Op
 from chain.wire import (
     ID_PATTERN,
     BacklogGauge,
     ChannelReading,
+    Control,
+    ExerciseClock,
     FlowCounter,
     Heartbeat,
+    Isolation,
     Message,
+    Op,
+    Payload,
     Status,
 )
 
@@ -97,18 +100,11 @@ class Topics:
     def inject(self, inject_id: str) -> str:
         return f"{self.root}/{CONTROL}/inject/{inject_id}"
 
-    def is_control(self, topic: str) -> bool:
-        """Exercise clock and injects; a live root has none, whatever is published there."""
-        return self.is_exercise and topic.startswith(f"{self.root}/{CONTROL}/")
-
     def check_control(self, topic: str, control: Control) -> None:
         expected = self.clock() if isinstance(control, ExerciseClock) else self.inject(
             control.id)
         if topic != expected:
             raise PayloadError(f"topic {topic!r}: this exercise message belongs on {expected!r}")
-
-    def is_ops(self, topic: str) -> bool:
-        return topic.startswith(f"{self.root}/{OPS}/")
 
     def org_of(self, topic: str) -> str | None:
         """The organisation a topic belongs to, to whom a bad payload on it is counted: the
@@ -121,13 +117,23 @@ class Topics:
         head = topic.removeprefix(f"{self.root}/").partition("/")[0]
         return head if _ID.match(head) else None
 
-    def check(self, topic: str, message: Message) -> None:
-        """Refuse a payload whose org or kind does not match the topic it arrived on."""
+    def check(self, topic: str, payload: Payload) -> None:
+        """Refuse a payload whose part of the contract, org or kind does not match the topic
+        it arrived on: readings on an organisation's topics, operator actions under `_ops`,
+        exercise control under `_exercise` of an exercise root only."""
         if len(topic) > MAX_TOPIC_LENGTH:
             raise PayloadError(f"topic longer than {MAX_TOPIC_LENGTH} characters")
-        expected = self.of(message)
-        if topic != expected:
-            kind = type(message).__struct_config__.tag
-            raise PayloadError(
-                f"topic {topic!r}: a {kind} of {message.org!r} belongs on {expected!r}"
-            )
+        if isinstance(payload, Control):
+            if not self.is_exercise:
+                raise PayloadError(f"topic {topic!r}: exercise control belongs under an "
+                                   "exercise root, not a live one")
+            self.check_control(topic, payload)
+        elif isinstance(payload, Op):
+            self.check_op(topic, payload)
+        else:
+            expected = self.of(payload)
+            if topic != expected:
+                kind = type(payload).__struct_config__.tag
+                raise PayloadError(
+                    f"topic {topic!r}: a {kind} of {payload.org!r} belongs on {expected!r}"
+                )

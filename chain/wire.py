@@ -1,4 +1,6 @@
-"""Wire contract v1: every payload an agent or operator publishes, as one tagged union.
+"""Wire contract v1: every payload published under a topic root, as one tagged union with one
+decoder: an agent's readings, the crisis room's own actions (under `<root>/_ops/`), and an
+exercise's clock and injects (under `<exercise root>/_exercise/`).
 
 Payloads are JSON objects with a `kind` field. Unknown fields are tolerated so that newer
 agents can add fields without breaking older monitors; a newer *schema version* is refused.
@@ -85,15 +87,102 @@ class BacklogGauge(_Envelope, frozen=True, kw_only=True, tag="backlog"):
 
 
 Message = Status | Heartbeat | ChannelReading | FlowCounter | BacklogGauge
+"""What an agent publishes about its organisation."""
 
-_decoder: Final[msgspec.json.Decoder[Message]] = msgspec.json.Decoder(Message)
+
+# ------------------------------------------------------------------ operator actions
+# Published by the TUI under `<root>/_ops/`: the crisis room's own record. Annotations,
+# acknowledgements and manual reports are events (not retained); an isolation is state
+# (retained on `_ops/isolation/<org>`), so every monitor agrees who is cut off on purpose.
+
+Author = Annotated[str, Meta(min_length=1, max_length=64)]
+Note = Annotated[str, Meta(max_length=500)]
+OpId = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,64}\Z")]
+
+
+class _Op(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind"):
+    v: Annotated[int, Meta(ge=1)] = SCHEMA_VERSION
+    id: OpId
+    author: Author
+    ts: UtcTime
+
+
+class Annotation(_Op, frozen=True, kw_only=True, tag="annotation"):
+    text: Annotated[str, Meta(min_length=1, max_length=500)]
+    org: Id | None = None
+
+
+class Acknowledgement(_Op, frozen=True, kw_only=True, tag="ack"):
+    """An operator has seen an alarm: `subject` is `org:<id>`, `link:<id>` or `process:<id>`."""
+
+    subject: Annotated[str, Meta(pattern=r"^(org|link|process):[a-z0-9][a-z0-9_-]{0,63}\Z")]
+    text: Note = ""
+
+
+class ManualReport(_Op, frozen=True, kw_only=True, tag="report"):
+    """Evidence gathered by hand, e.g. "called CJIB duty desk 14:03: phones work"."""
+
+    org: Id
+    text: Annotated[str, Meta(min_length=1, max_length=500)]
+    channel: ChannelName | None = None
+    up: bool | None = None
+    observed_at: UtcTime
+
+
+class Isolation(_Op, frozen=True, kw_only=True, tag="isolation"):
+    """Declares an organisation deliberately disconnected (or, with `isolated: false`, not)."""
+
+    org: Id
+    isolated: bool
+    reason: Note = ""
+
+
+Op = Annotation | Acknowledgement | ManualReport | Isolation
+OPS_KINDS: Final = ("annotation", "ack", "report", "isolation")
+
+
+# ------------------------------------------------------------------ exercise control
+# The exercise's clock, so that every screen in the room shows the same moment of the
+# scenario, and injects for the players. Only exercise roots carry them.
+
+class _Control(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind"):
+    v: Annotated[int, Meta(ge=1)] = SCHEMA_VERSION
+
+
+class ExerciseClock(_Control, frozen=True, kw_only=True, tag="clock"):
+    """Retained: the exercise's moment `at`, running `speed` times wall time unless paused."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=64)]
+    title: Annotated[str, Meta(max_length=300)] = ""
+    at: UtcTime
+    speed: Annotated[float, Meta(gt=0, le=1_000_000)]
+    paused: bool = False
+    day_zero: UtcTime
+
+
+class ExerciseInject(_Control, frozen=True, kw_only=True, tag="inject"):
+    """A message for the players, e.g. an advisory arriving at T+2d."""
+
+    id: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,64}\Z")]
+    at: UtcTime
+    text: Annotated[str, Meta(min_length=1, max_length=500)]
+    source: Annotated[str, Meta(max_length=100)] = ""
+
+
+Control = ExerciseClock | ExerciseInject
+
+
+Payload = Message | Op | Control
+"""Everything the contract lets anyone publish; the topic it came on says which part."""
+
+_decoder: Final[msgspec.json.Decoder[Payload]] = msgspec.json.Decoder(Payload)
 _encoder: Final = msgspec.json.Encoder()
 
 
-def decode(payload: bytes) -> Message:
+def decode(payload: bytes) -> Payload:
     """Decode one payload, or raise PayloadError naming the field and the problem."""
     return decode_payload(_decoder, payload, max_bytes=MAX_PAYLOAD_BYTES, version=SCHEMA_VERSION)
 
 
-def encode(message: Message) -> bytes:
-    return _encoder.encode(message)
+def encode(payload: Payload) -> bytes:
+    return _encoder.encode(payload)

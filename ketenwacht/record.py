@@ -10,10 +10,8 @@ import re
 import socket
 from pathlib import Path
 
-from chain.exercise import Control
-from chain.ops import Op
 from chain.topics import Topics
-from chain.wire import Message
+from chain.wire import Control, Message, Op
 from ketenwacht.startup import cancel_on_signals
 from mqtt.address import Brokers, describe
 from mqtt.monitor import Monitor

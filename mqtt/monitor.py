@@ -12,8 +12,8 @@ import aiomqtt
 
 from chain.errors import BrokerUnavailable
 from chain.inbox import MonitorSink, Tap, deliver
-from chain.ops import Isolation, Op, encode_op
 from chain.topics import Topics
+from chain.wire import Isolation, Op, encode
 from mqtt.address import BrokerAddress, as_brokers
 from mqtt.connection import Backoff, Client, make_client, run_connected, subscribe
 
@@ -110,7 +110,7 @@ class Monitor:
             raise BrokerUnavailable(f"not connected to {self.address.url}: action not sent")
         try:
             await client.publish(
-                self.topics.op(op), encode_op(op), qos=1, retain=isinstance(op, Isolation)
+                self.topics.op(op), encode(op), qos=1, retain=isinstance(op, Isolation)
             )
         except aiomqtt.MqttError as error:
             raise BrokerUnavailable(f"{self.address.url}: action not sent: {error}") from None

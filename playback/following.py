@@ -8,11 +8,9 @@ from collections.abc import Callable
 
 from chain.engine import ChainEngine
 from chain.errors import UsageError
-from chain.exercise import ExerciseClock
 from chain.inbox import EngineSink
-from chain.ops import Op
 from chain.playback import PlaybackClock, describe_speed
-from chain.wire import Message
+from chain.wire import ExerciseClock, Message, Op
 
 
 class ExerciseFollower:

@@ -16,9 +16,9 @@ from typing import Final
 
 import aiomqtt
 
-from chain.exercise import ExerciseClock, encode_control
 from chain.playback import PlaybackClock
 from chain.topics import CONTROL, OPS, Topics
+from chain.wire import ExerciseClock, encode
 from mqtt.address import BrokerAddress, as_brokers
 from mqtt.connection import make_client, run_connected
 from recording.rows import Recording, Row
@@ -111,7 +111,7 @@ class Republisher:
             at=datetime.fromtimestamp(at, UTC), speed=self.clock.speed,
             paused=False, day_zero=datetime.fromtimestamp(self.recording.span.first_at, UTC),
         )
-        await client.publish(self.target.clock(), encode_control(message), qos=1, retain=True)
+        await client.publish(self.target.clock(), encode(message), qos=1, retain=True)
 
 
 def _retained(rest: str) -> bool:

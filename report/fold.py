@@ -22,13 +22,21 @@ from typing import Final
 from chain.crisislog import CrisisLog
 from chain.engine import STALE_AFTER_INTERVALS, ChainEngine
 from chain.errors import ConfigError
-from chain.exercise import Control, ExerciseInject
 from chain.inbox import deliver
-from chain.ops import ManualReport, Op
 from chain.topics import Topics
 from chain.topology import Topology
 from chain.views import ChainView
-from chain.wire import BacklogGauge, ChannelReading, Heartbeat, Message, Status
+from chain.wire import (
+    BacklogGauge,
+    ChannelReading,
+    Control,
+    ExerciseInject,
+    Heartbeat,
+    ManualReport,
+    Message,
+    Op,
+    Status,
+)
 from recording.reader import RecordingReader, Row, Summary
 from report.model import AfterActionReport, RecordingFacts, ReportBuilder
 

@@ -21,9 +21,8 @@ from textual.worker import Worker, WorkerState
 from chain.engine import ChainEngine
 from chain.errors import KetenwachtError
 from chain.inbox import EngineSink, MonitorSink
-from chain.ops import Acknowledgement, Annotation, Isolation, ManualReport, Op
 from chain.views import ChainView, OrgState
-from chain.wire import ChannelName
+from chain.wire import Acknowledgement, Annotation, ChannelName, Isolation, ManualReport, Op
 from tui.rows import (
     LINK_COLUMNS,
     LOG_COLUMNS,

@@ -8,8 +8,8 @@ import pytest
 from chain.crisislog import EntryKind
 from chain.engine import MAX_UNKNOWN_ORGS, ChainEngine
 from chain.invalid import INVALID_HOLD, MAX_REASON
-from chain.ops import Isolation
 from chain.views import OrgState
+from chain.wire import Isolation
 from tests.chain import factory as f
 
 T0 = f.T0_EPOCH

@@ -9,16 +9,16 @@ import pytest
 from chain.crisislog import EntryKind
 from chain.engine import ChainEngine
 from chain.errors import PayloadError
-from chain.ops import (
+from chain.views import OrgState
+from chain.wire import (
     Acknowledgement,
     Annotation,
     Isolation,
     ManualReport,
     Op,
-    decode_op,
-    encode_op,
+    decode,
+    encode,
 )
-from chain.views import OrgState
 from ketenwacht.startup import load_topology
 from tests.chain import factory as f
 
@@ -44,9 +44,9 @@ def test_ops_round_trip_and_refuse_bad_input() -> None:
                   reason="OM cut itself off the internet"),
     ]
     for op in ops:
-        assert decode_op(encode_op(op)) == op
+        assert decode(encode(op)) == op
     with pytest.raises(PayloadError, match="subject: expected str matching"):
-        decode_op(b'{"kind":"ack","id":"x","author":"a","ts":"2025-07-17T09:00:00Z",'
+        decode(b'{"kind":"ack","id":"x","author":"a","ts":"2025-07-17T09:00:00Z",'
                   b'"subject":"everything"}')
 
 

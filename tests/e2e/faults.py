@@ -112,7 +112,14 @@ class AckedOutbox(Outbox):
         ) as cursor:
             rows = await cursor.fetchall()
         await super().remove_through(last_id)
-        self.acknowledged.extend(key(decode(bytes(row[0]))) for row in rows)
+        self.acknowledged.extend(key(reading(bytes(row[0]))) for row in rows)
+
+
+def reading(payload: bytes) -> Message:
+    """An agent's outbox holds only its readings."""
+    decoded = decode(payload)
+    assert isinstance(decoded, Message)
+    return decoded
 
 
 class AckedAgent(Agent):

@@ -81,11 +81,11 @@ async def test_worked_example_produces_the_documented_state(any_broker: BrokerAd
 
 def test_the_documented_isolation_example_decodes() -> None:
     """The operator-action example in docs/protocol.md is a valid `isolation` message."""
-    from chain.ops import Isolation, decode_op
+    from chain.wire import Isolation, decode
 
     text = PROTOCOL.read_text()
     payload = re.search(r"_ops/isolation/om -m \\\n  '(.*?)'", text)
     assert payload, "isolation example missing"
-    op = decode_op(payload.group(1).encode())
+    op = decode(payload.group(1).encode())
     assert isinstance(op, Isolation)
     assert (op.org, op.isolated) == ("om", True)

@@ -22,9 +22,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
-from chain.ops import Acknowledgement, Annotation, Isolation, ManualReport, Op, encode_op
 from chain.topics import Topics
-from chain.wire import BacklogGauge, ChannelReading, Heartbeat, Message, Status, encode
+from chain.wire import (
+    Acknowledgement,
+    Annotation,
+    BacklogGauge,
+    ChannelReading,
+    Heartbeat,
+    Isolation,
+    ManualReport,
+    Message,
+    Op,
+    Status,
+    encode,
+)
 from recording.recorder import Recorder
 
 T0: Final = 1_752_742_800.0
@@ -58,7 +69,7 @@ class Exercise:
         self.rows.append((at, self.topics.of(message), encode(message), retain, None))
 
     def op(self, at: float, op: Op) -> None:
-        self.rows.append((at, self.topics.op(op), encode_op(op), False, None))
+        self.rows.append((at, self.topics.op(op), encode(op), False, None))
 
     def birth(self, at: float, org: str, *, retain: bool = False, seq: int | None = None) -> None:
         self.send(at, Status(org=org, session=self.sessions[org], seq=seq or self.seq(org),

@@ -13,9 +13,8 @@ import pytest
 
 from chain.crisislog import EntryKind
 from chain.errors import ConfigError
-from chain.exercise import ExerciseClock, ExerciseInject, encode_control
 from chain.topics import Topics, exercise_root
-from chain.wire import encode
+from chain.wire import ExerciseClock, ExerciseInject, encode
 from ketenwacht.startup import load_topology
 from recording.reader import root_of
 from recording.recorder import Recorder
@@ -151,14 +150,14 @@ async def test_an_exercise_root_is_found_and_can_be_overridden(tmp_path: Path) -
     inject = ExerciseInject(id="i1", at=f.TS + timedelta(minutes=2), text="NCSC advisory")
     stopped = f.offline(seq=5, cause="stopped")
     async with Recorder(path) as recorder:
-        recorder.record(T0, exercise.clock(), encode_control(clock), 1, True)
+        recorder.record(T0, exercise.clock(), encode(clock), 1, True)
         recorder.record(T0, exercise.status("om"), encode(f.online(interval=60)), 1, True)
         for minute in range(1, 4):
             beat = msgspec.structs.replace(f.heartbeat(seq=minute + 1, interval=60),
                                            ts=f.TS + timedelta(minutes=minute))
             recorder.record(T0 + 60 * minute + 20, exercise.heartbeat("om"), encode(beat), 0,
                             False)
-        recorder.record(T0 + 150, exercise.inject("i1"), encode_control(inject), 1, False)
+        recorder.record(T0 + 150, exercise.inject("i1"), encode(inject), 1, False)
         # stamped 09:03:20 by the scripted chain, arriving (on a day-a-minute clock) 40 s later
         stopped = msgspec.structs.replace(stopped, ts=f.TS + timedelta(seconds=200))
         recorder.record(T0 + 240, exercise.status("om"), encode(stopped), 1, False)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from chain.backlog_series import BacklogSeries
 from chain.crisislog import CrisisLog, EntryKind, LogEntry
 from chain.engine import ChainEngine
-from chain.ops import Annotation
 from chain.topology import Topology
+from chain.wire import Annotation
 from report.model import RecordingFacts, ReportBuilder
 from tests.chain import factory as f
 from tests.chain.factory import T0_EPOCH as T0

@@ -15,10 +15,21 @@ import pytest
 from textual.pilot import Pilot
 
 from chain.engine import ChainEngine
-from chain.ops import Acknowledgement, Annotation, Isolation, ManualReport, Op, decode_op
 from chain.topics import Topics
 from chain.views import OrgState
-from chain.wire import FlowCounter, Heartbeat, Message, Status, encode
+from chain.wire import (
+    Acknowledgement,
+    Annotation,
+    FlowCounter,
+    Heartbeat,
+    Isolation,
+    ManualReport,
+    Message,
+    Op,
+    Status,
+    decode,
+    encode,
+)
 from ketenwacht.startup import load_topology
 from mqtt.address import BrokerAddress
 from mqtt.connection import make_client
@@ -56,7 +67,9 @@ async def retained_ops(address: BrokerAddress) -> list[Op]:
             async with asyncio.timeout(0.5):
                 async for message in client.messages:
                     assert isinstance(message.payload, bytes)
-                    found.append(decode_op(message.payload))
+                    op = decode(message.payload)
+                    assert isinstance(op, Op)
+                    found.append(op)
     return found
 
 
@@ -71,7 +84,8 @@ class OpsListener:
             async for message in client.messages:
                 assert isinstance(message.payload, bytes)
                 if message.payload:
-                    op = decode_op(message.payload)
+                    op = decode(message.payload)
+                    assert isinstance(op, Op)
                     self.ops.append(op)
 
 
