@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import ast
+import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-OURS = {"chain", "broker", "agents", "tui", "ketenwacht"}
-ALLOWED = {
-    "chain": {"chain"},
-    "broker": {"chain", "broker"},
-    "agents": {"chain", "broker", "agents"},
-    "tui": {"chain", "broker", "tui"},
-}
+PACKAGES = ("chain", "mqtt", "broker", "recording", "playback", "report", "agents", "tui",
+            "ketenwacht")
 IMPURE = {"asyncio", "socket", "sqlite3", "aiosqlite", "aiomqtt", "paho", "textual",
           "subprocess", "threading", "os", "time"}
 
@@ -31,15 +29,33 @@ def imports(package: str) -> list[tuple[Path, str]]:
     return found
 
 
-@pytest.mark.parametrize("package", sorted(ALLOWED))
-def test_packages_import_only_the_layers_below(package: str) -> None:
-    """chain ← broker ← agents; tui sees chain and broker; only ketenwacht sees all."""
-    wrong = [
-        f"{path.relative_to(ROOT)} imports {name}"
-        for path, name in imports(package)
-        if name in OURS and name not in ALLOWED[package]
-    ]
-    assert not wrong
+def lint_imports(tree: Path) -> subprocess.CompletedProcess[str]:
+    """import-linter's contracts from pyproject.toml, over the packages found first in `tree`."""
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("lint-imports")), "--no-cache"], cwd=tree,
+        env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True, text=True,
+        check=False,
+    )
+
+
+def test_the_layering_contracts_hold() -> None:
+    """Every import-linter contract of pyproject.toml is kept by the code as it is."""
+    result = lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_one_wrong_import_breaks_the_contracts(tmp_path: Path) -> None:
+    """A copy of the tree with one import the layering forbids (the TUI reaching for the MQTT
+    client) fails the contracts and names the import."""
+    for package in PACKAGES:
+        shutil.copytree(ROOT / package, tmp_path / package, symlinks=True,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    app = tmp_path / "tui" / "app.py"
+    app.write_text(app.read_text() + "\nimport mqtt.monitor  # noqa\n")
+    result = lint_imports(tmp_path)
+    assert result.returncode != 0
+    assert "tui.app -> mqtt.monitor" in result.stdout
 
 
 def test_domain_core_is_pure() -> None:
@@ -53,7 +69,8 @@ def test_domain_core_is_pure() -> None:
     assert not wrong
 
 
-@pytest.mark.parametrize("package", ["chain", "broker", "agents"])
+@pytest.mark.parametrize("package", ["chain", "mqtt", "broker", "recording", "playback",
+                                     "report", "agents"])
 def test_headless_packages_never_import_textual(package: str) -> None:
     """The daemon and the recorder must run without a UI library."""
     assert not [p for p, name in imports(package) if name in {"textual", "rich"}]
@@ -61,12 +78,26 @@ def test_headless_packages_never_import_textual(package: str) -> None:
 
 def test_headless_commands_load_neither_ui_nor_embedded_broker() -> None:
     """Headless commands (`agent`, `status`, `record`) import neither textual nor the broker."""
-    import subprocess
-
     probe = (
         "import sys\n"
         "from ketenwacht import cli, agent_commands, status, record\n"
         "loaded = sorted(m for m in ('textual', 'broker.embedded', 'tui.app')\n"
+        "                if m in sys.modules)\n"
+        "print(','.join(loaded))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""
+
+
+def test_the_report_command_never_loads_the_mqtt_client() -> None:
+    """`ketenwacht report` folds a file: neither aiomqtt nor paho is loaded for it."""
+    probe = (
+        "import sys\n"
+        "from ketenwacht import cli, report\n"
+        "from report import fold, markdown, html\n"
+        "loaded = sorted(m for m in ('aiomqtt', 'paho', 'textual', 'mqtt.connection')\n"
         "                if m in sys.modules)\n"
         "print(','.join(loaded))\n"
     )
