@@ -11,8 +11,9 @@ from collections.abc import Sequence
 import aiomqtt
 import msgspec
 
+from chain import vocabulary
 from chain.engine import ChainEngine
-from chain.errors import BrokerUnavailable
+from chain.errors import BrokerUnavailableError
 from chain.inbox import EngineSink
 from chain.topics import Topics
 from chain.topology import Topology
@@ -35,7 +36,7 @@ async def snapshot(
             return await _snapshot(topology, address, topics, wait=wait)
         except aiomqtt.MqttError as error:
             failures.append(f"{address.url}: {error}")
-    raise BrokerUnavailable(f"status: cannot reach broker {'; '.join(failures)}")
+    raise BrokerUnavailableError(f"status: cannot reach broker {'; '.join(failures)}")
 
 
 async def _snapshot(
@@ -70,11 +71,12 @@ def as_text(view: ChainView) -> str:
     ]
     for org in view.orgs:
         lines.append(
-            f"{org.id:<14} {fmt.STATE_LABEL[org.state]:<11} "
+            f"{org.id:<14} {vocabulary.label(org.state):<11} "
             f"{fmt.clock_time(org.since, view.at):<13} {fmt.age(org.heartbeat_age):>9}  "
             f"{fmt.channel(org.channel('email')):<9} {fmt.channel(org.channel('phone')):<9} "
             f"{fmt.count(org.backlog_total):>8}  {org.cause}"
         )
+    # The totals keep the lower-case value, as `--json` and the agents' messages spell it.
     totals = ", ".join(f"{view.count(s)} {s.value}" for s in OrgState if view.count(s))
     unattributed = f" ({view.unattributed} on no organisation's topic)" if view.unattributed else ""
     lines.append(f"{len(view.orgs)} organisations: {totals}; {view.rejected} payloads rejected"

@@ -10,17 +10,12 @@ from functools import cache
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from chain import vocabulary
 from chain.crisislog import EntryKind
+from chain.views import OrgState
 from report.model import AfterActionReport, LogLine, OrgTimeline, TimelineRow
 
 LOCAL_ZONE: Final = "Europe/Amsterdam"
-SYMBOL: Final = {
-    "online": "●", "degraded": "◐", "stale": "▲", "offline": "✖", "unknown": "?",
-    "isolated": "⊘", "invalid": "≠", "flowing": "●", "slow": "◐", "stalled": "■", "stuck": "▲",
-    "down": "✖",
-    "ok": "●", "at_risk": "▲", "blocked": "✖",
-}
-"""A symbol beside every state word, as on the operator's screen: colour is never needed."""
 MAX_GAPS_SHOWN: Final = 10
 
 
@@ -89,8 +84,14 @@ def count(value: int) -> str:
 
 
 def label(state: str) -> str:
-    """`✖ OFFLINE`."""
-    return f"{SYMBOL.get(state, '·')} {state.upper().replace('_', ' ')}"
+    """`✖ OFFLINE`; a state the vocabulary does not know (from a recording by another
+    version) still gets a symbol and its own value as word, rather than failing the report."""
+    term = vocabulary.of_value(state)
+    return term.label if term is not None else f"· {state.upper().replace('_', ' ')}"
+
+
+def _word(state: OrgState) -> str:
+    return vocabulary.term(state).word
 
 
 def stated(state: str, text: str) -> str:
@@ -178,8 +179,9 @@ def header(report: AfterActionReport) -> list[tuple[str, str]]:
                  f"({duration(back - lost)})" for lost, back in facts.gaps[:MAX_GAPS_SHOWN]]
         more = len(facts.gaps) - len(shown)
         outages = (f"{len(facts.gaps)}: " + "; ".join(shown) + (f"; {more} more" if more else "")
-                   + ". Nothing was recorded in between; every organisation counts as UNKNOWN "
-                   "there, never as STALE or OFFLINE")
+                   + ". Nothing was recorded in between; every organisation counts as "
+                   f"{_word(OrgState.UNKNOWN)} there, never as {_word(OrgState.STALE)} or "
+                   f"{_word(OrgState.OFFLINE)}")
     rows = [
         ("recording", facts.source),
         *([("exercise", facts.exercise)] if facts.exercise else []),

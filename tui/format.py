@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import time
 
+from chain import vocabulary
 from chain.views import ChannelView, OrgState
 
-STATE_LABEL = {
-    OrgState.ONLINE: "● ONLINE",
-    OrgState.DEGRADED: "◐ DEGRADED",
-    OrgState.STALE: "▲ STALE",
-    OrgState.OFFLINE: "✖ OFFLINE",
-    OrgState.UNKNOWN: "? UNKNOWN",
-    OrgState.ISOLATED: "⊘ ISOLATED",
-    OrgState.INVALID: "≠ INVALID",
-}
-"""A symbol and a word for every state, so colour is never the only signal."""
+STATE_LABEL: dict[OrgState, str] = {state: vocabulary.label(state) for state in OrgState}
+"""For the screens that index it by organisation state; the words are chain/vocabulary.py's."""
 
 NONE = "—"
 

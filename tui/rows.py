@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from chain import vocabulary
 from chain.crisislog import LogEntry
 from chain.topology import Topology
-from chain.views import ChainView, LinkState, OrgState, ProcessState
+from chain.views import ChainView, ProcessState
 from tui import format as fmt
 
 
@@ -57,14 +58,6 @@ LOG_COLUMNS = (
     Column("text", "What", None), Column("author", "By", 12, optional=True),
 )
 
-LINK_LABEL = {
-    LinkState.FLOWING: "● FLOWING", LinkState.SLOW: "◐ SLOW", LinkState.STALLED: "■ STALLED",
-    LinkState.STUCK: "▲ STUCK", LinkState.DOWN: "✖ DOWN", LinkState.UNKNOWN: "? UNKNOWN",
-}
-PROCESS_LABEL = {
-    ProcessState.OK: "● OK", ProcessState.AT_RISK: "▲ AT RISK", ProcessState.BLOCKED: "✖ BLOCKED",
-}
-
 
 def org_rows(view: ChainView) -> list[RowData]:
     rows = []
@@ -75,7 +68,7 @@ def org_rows(view: ChainView) -> list[RowData]:
             key=org.id,
             cells={
                 "name": f"{org.id} · {org.name}" if org.name != org.id else org.id,
-                "state": fmt.STATE_LABEL[org.state],
+                "state": vocabulary.label(org.state),
                 "since": fmt.clock_time(org.since, view.at),
                 "heartbeat": fmt.age(org.heartbeat_age),
                 "email": fmt.channel(email),
@@ -124,7 +117,7 @@ def link_rows(view: ChainView, needs: dict[str, list[str]]) -> list[RowData]:
             key=link.id,
             cells={
                 "name": f"{link.sender} → {link.receiver}",
-                "state": LINK_LABEL[link.state],
+                "state": vocabulary.label(link.state),
                 "since": fmt.clock_time(link.since, view.at),
                 "rate": fmt.rate(link.received_per_hour if link.received_per_hour is not None
                                  else link.sent_per_hour),
@@ -146,7 +139,7 @@ def process_rows(view: ChainView) -> list[RowData]:
             key=p.id,
             cells={
                 "name": f"{p.org} · {p.name}",
-                "state": PROCESS_LABEL[p.state],
+                "state": vocabulary.label(p.state),
                 "since": fmt.clock_time(p.since, view.at),
                 "as_of": fmt.clock_time(p.data_as_of, view.at),
                 "cause": " ← ".join(p.causes),
@@ -176,5 +169,4 @@ def log_rows(entries: list[LogEntry], now: float) -> list[RowData]:
 
 def _log_state(text: str) -> str:
     word = text.split(":", 1)[0].lower().replace(" ", "_")
-    known = {s.value for s in (*OrgState, *LinkState, *ProcessState)}
-    return word if word in known else "note"
+    return word if vocabulary.of_value(word) is not None else "note"

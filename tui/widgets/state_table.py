@@ -17,14 +17,15 @@ from textual.message import Message
 from textual.style import Style
 from textual.widget import Widget
 
+from chain import vocabulary
 from tui.rows import Column, RowData
 
 NARROW = 110
-STATES = ("online", "degraded", "stale", "offline", "unknown", "isolated", "invalid", "flowing",
-          "slow", "stalled", "stuck", "down", "ok", "at_risk", "blocked", "note")
-SILENT = ("offline", "stale", "unknown", "isolated")
-"""States in which an organisation's readings are last-known values, shown muted."""
-TROUBLE = ("offline", "stale", "invalid", "down", "blocked", "at_risk", "stalled", "stuck")
+STATES = (*dict.fromkeys(term.state.value for term in vocabulary.TABLE), "note")
+"""Every class a row's state can give it: a state's value, or `note` for a log line."""
+# As values, not enum members: a row holds its state as the class name it styles by.
+SILENT = frozenset(term.state.value for term in vocabulary.TABLE if term.silent)
+TROUBLE = frozenset(term.state.value for term in vocabulary.TABLE if term.trouble)
 READINGS = ("email", "phone", "backlog", "trend")
 
 
