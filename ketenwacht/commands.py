@@ -1,4 +1,4 @@
-"""The long-running commands: demo, agent, tui."""
+"""The screen commands: `demo` (embedded broker, simulated chain and the live TUI) and `tui`."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 
 import aiomqtt
 
-from chain.errors import BrokerUnavailable
+from chain.errors import BrokerUnavailableError
 from chain.inbox import MonitorSink, Tap, deliver
 from chain.topics import Topics
 from chain.wire import Isolation, Op, encode
@@ -107,13 +107,13 @@ class Monitor:
         """Publish an operator action on the monitor's own connection."""
         client = self._client
         if client is None:
-            raise BrokerUnavailable(f"not connected to {self.address.url}: action not sent")
+            raise BrokerUnavailableError(f"not connected to {self.address.url}: action not sent")
         try:
             await client.publish(
                 self.topics.op(op), encode(op), qos=1, retain=isinstance(op, Isolation)
             )
         except aiomqtt.MqttError as error:
-            raise BrokerUnavailable(f"{self.address.url}: action not sent: {error}") from None
+            raise BrokerUnavailableError(f"{self.address.url}: action not sent: {error}") from None
 
     def dispatch(
         self, sink: MonitorSink, topic: str, payload: object, retained: bool,

@@ -15,8 +15,8 @@ from textual.widgets import Header, Input, Label, Static
 
 from chain.engine import ChainEngine
 from chain.errors import UsageError
-from chain.playback import SEEK_HELP, parse_moment
 from tui.app import Feed, KetenwachtApp, Publish
+from tui.moments import SEEK_HELP, parse_moment
 from tui.screens.org import OrgScreen
 
 
