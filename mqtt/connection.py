@@ -14,12 +14,14 @@ from types import TracebackType
 from typing import Any
 
 import aiomqtt
-import paho.mqtt.client as mqtt
-from paho.mqtt.properties import Properties
-from paho.mqtt.reasoncodes import ReasonCode
 
 from mqtt.address import BrokerAddress
-from mqtt.hostile_topics import tolerate_hostile_topics
+from mqtt.aiomqtt_internals import (
+    PatchedClient,
+    disconnection,
+    stop_keepalive_check,
+    tolerate_hostile_topics,
+)
 from mqtt.tls import client_context
 
 DISCONNECT_TIMEOUT = 2.0
@@ -48,43 +50,16 @@ class Backoff:
         self._attempt = 0
 
 
-class Client(aiomqtt.Client):
-    """aiomqtt's client, noting whether the broker still had our session (CONNACK)."""
-
-    session_present = False
-
-    def _on_connect(
-        self, client: mqtt.Client, userdata: Any, flags: mqtt.ConnectFlags,
-        reason_code: ReasonCode, properties: Properties | None = None,
-    ) -> None:
-        self.session_present = bool(flags.session_present)
-        super()._on_connect(client, userdata, flags, reason_code, properties)
-
-    def _on_socket_register_write(self, client: mqtt.Client, userdata: Any, sock: Any) -> None:
-        # aiomqtt registers the writer one loop iteration later; a connection dropped in
-        # between leaves a closed socket, and asyncio printed the OSError as a traceback.
-        def write() -> None:
-            try:
-                client.loop_write()
-            except Exception as error:  # what aiomqtt does: the connection is broken
-                if not self._disconnected.done():
-                    self._disconnected.set_exception(error)
-
-        def register() -> None:
-            with contextlib.suppress(OSError, ValueError):
-                self._loop.add_writer(sock.fileno(), write)
-
-        self._loop.call_soon_threadsafe(register)
+class Client(PatchedClient):
+    """aiomqtt's client, noting whether the broker still had our session (`session_present`)
+    and leaving without a keepalive check in the way."""
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        # paho's keepalive check (loop_misc, which aiomqtt runs every second) closes the
-        # socket without the queued DISCONNECT when it falls due while we are leaving; the
-        # broker then publishes our Will after a planned stop. No keepalive while leaving.
-        if self._misc_task is not None:
-            self._misc_task.cancel()
+        # A keepalive check falling due while we leave would cost us our Will: none by now.
+        stop_keepalive_check(self)
         await super().__aexit__(exc_type, exc, tb)
 
 
@@ -137,8 +112,8 @@ async def run_connected(
 
     Each attempt after a failure or a lost connection goes to the next of `brokers` (the
     nodes of a cluster; one broker is tried again), after the same backoff. Returns when
-    `work` returns. An aiomqtt client is reusable but not reentrant, so each attempt builds a
-    new one through `connect`.
+    `work` returns. Each attempt builds its client through `connect`: it may be for another
+    node, and an aiomqtt client whose leaving timed out stays locked, not reusable.
     """
     backoff = backoff or Backoff()
     failures = 0
@@ -146,33 +121,60 @@ async def run_connected(
     while True:
         address = brokers[index]
         client = connect(address)
+        connected = False
+        ended: BaseException | None = None
         try:
-            await client.__aenter__()
-        except aiomqtt.MqttError as error:
-            failures += 1
-            index = (index + 1) % len(brokers)
-            if on_connection and failures == 1:
-                on_connection(False, time.time())
-            await _pause(logger, backoff, failures, f"{_name(address, brokers)}cannot connect: "
-                         f"{error}")
-            continue
-        try:
-            failures = 0
-            backoff.reset()
-            if on_connection:
-                on_connection(True, time.time())
-            await work(client)
+            async with client:
+                connected = True
+                try:
+                    failures = 0
+                    backoff.reset()
+                    if on_connection:
+                        on_connection(True, time.time())
+                    await work(client)
+                except BaseException as error:
+                    ended = error
+                    raise
+                finally:
+                    _prepare_to_leave(client)
             return
         except aiomqtt.MqttError as error:
-            lost: aiomqtt.MqttError = error
+            if not connected:
+                failures += 1
+                index = (index + 1) % len(brokers)
+                if on_connection and failures == 1:
+                    on_connection(False, time.time())
+                await _pause(logger, backoff, failures,
+                             f"{_name(address, brokers)}cannot connect: {error}")
+                continue
+            lost = _what_ended(ended)
+            if lost is None:
+                return
         finally:
-            await _close(client)
+            _retrieve_disconnect_error(client)
         failures += 1
         index = (index + 1) % len(brokers)
         if on_connection:
             on_connection(False, time.time())
         await _pause(logger, backoff, failures,
                      f"{_name(address, brokers)}connection lost: {lost}")
+
+
+def _prepare_to_leave(client: aiomqtt.Client) -> None:
+    """Never wait long for a broker that does not answer: aiomqtt waits up to `timeout` for
+    the socket to close after our DISCONNECT, and raises MqttError if it does not."""
+    client.timeout = DISCONNECT_TIMEOUT
+    _retrieve_disconnect_error(client)
+
+
+def _what_ended(ended: BaseException | None) -> aiomqtt.MqttError | None:
+    """The MqttError that ended a connection, or None when `work` returned; `ended` is what
+    `work` raised. Called when `async with client` let an MqttError out: if not `ended`, it
+    came from leaving (see _prepare_to_leave), which is no news, the connection being over
+    either way, and must not hide what ended it: least of all a planned stop's cancellation."""
+    if ended is None or isinstance(ended, aiomqtt.MqttError):
+        return ended
+    raise ended
 
 
 def _name(address: BrokerAddress, brokers: Sequence[BrokerAddress]) -> str:
@@ -185,15 +187,6 @@ async def _pause(logger: logging.Logger, backoff: Backoff, failures: int, why: s
     level = logging.WARNING if failures == 1 else logging.INFO
     logger.log(level, "broker %s; retrying in %.1fs", why, delay)
     await asyncio.sleep(delay)
-
-
-async def _close(client: aiomqtt.Client) -> None:
-    """Disconnect, but never wait forever for a broker that does not answer."""
-    _retrieve_disconnect_error(client)
-    with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
-        async with asyncio.timeout(DISCONNECT_TIMEOUT):
-            await client.__aexit__(None, None, None)
-    _retrieve_disconnect_error(client)
 
 
 async def cancel_and_wait(*tasks: asyncio.Task[None]) -> None:
@@ -217,12 +210,13 @@ async def subscribe(client: aiomqtt.Client, topic_filter: str, *, qos: int) -> N
     would wait out its whole timeout for a SUBACK that cannot come, and a monitor would
     say "connected" all that time about a broker that is gone."""
     subscribing = asyncio.ensure_future(client.subscribe(topic_filter, qos=qos))
-    disconnected = getattr(client, "_disconnected", None)
-    if not isinstance(disconnected, asyncio.Future):
+    disconnected = disconnection(client)
+    if disconnected is None:
         await subscribing
         return
+    racing: set[asyncio.Future[Any]] = {subscribing, disconnected}
     try:
-        await asyncio.wait({subscribing, disconnected}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(racing, return_when=asyncio.FIRST_COMPLETED)
     finally:
         if not subscribing.done():
             subscribing.cancel()
@@ -245,10 +239,6 @@ def _retrieve_disconnect_error(client: aiomqtt.Client) -> None:
     """aiomqtt stores an unexpected disconnection on a future that only its message iterator
     awaits; a publishing-only client never does, and asyncio then logs "Future exception was
     never retrieved" at shutdown. We have handled the error, so mark it retrieved."""
-    disconnected = getattr(client, "_disconnected", None)
-    if (
-        isinstance(disconnected, asyncio.Future)
-        and disconnected.done()
-        and not disconnected.cancelled()
-    ):
+    disconnected = disconnection(client)
+    if disconnected is not None and disconnected.done() and not disconnected.cancelled():
         disconnected.exception()
