@@ -30,7 +30,7 @@ MAX_TOPIC_LENGTH: Final = 512
 _ID: Final = re.compile(ID_PATTERN)
 _HOSTILE: Final = re.compile("[+#\0\ufffd]")
 """Wildcards and NUL have no place in a published topic; U+FFFD stands for what could not
-be read as UTF-8 (see mqtt/hostile_topics.py)."""
+be read as UTF-8 (see mqtt/aiomqtt_internals.py)."""
 
 
 def exercise_root(name: str) -> str:
