@@ -27,11 +27,11 @@ from agents.synthetic import chain_rows
 from chain.engine import ChainEngine
 from chain.topics import Topics
 from ketenwacht.startup import load_topology
+from playback.indexer import build_index, index_needed
 from playback.player import Player
 from recording.checkpoints import EVERY, CheckpointStore
-from recording.indexer import build_index, index_needed
+from recording.reader import Recording
 from recording.recorder import SCHEMA
-from recording.rows import Recording
 
 START = 1_752_710_400.0  # 17 Jul 2025 00:00 UTC
 

@@ -13,12 +13,12 @@ from chain.topics import Topics, exercise_root
 from chain.topology import Topology
 from ketenwacht.startup import cancel_on_signals
 from mqtt.address import Brokers, describe
+from playback.indexer import build_index, index_needed
 from playback.player import Player
 from playback.replay import Replay
 from playback.republish import Republisher
 from recording.checkpoints import CheckpointStore
-from recording.indexer import build_index, index_needed
-from recording.rows import Recording
+from recording.reader import Recording
 
 
 def index(topology: Topology, path: Path, root: str | None, *, quiet: bool) -> int:

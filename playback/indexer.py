@@ -10,7 +10,7 @@ from chain.topics import Topics
 from chain.topology import Topology
 from playback.player import CHUNK, Player
 from recording.checkpoints import EVERY, CheckpointStore
-from recording.rows import Recording
+from recording.reader import Recording
 
 Progress = Callable[[float, int], None]
 """(fraction of the recording's span done, messages played)."""

@@ -1,7 +1,8 @@
 """The player: a recording folded into a state engine on the recording's own clock.
 
-Playing and seeking give the same engine: evaluations happen at fixed points of recorded
-time, whatever path led there, and a checkpoint holds exactly the rows before its moment.
+Playing and seeking give the same engine: the fold (recording/fold.py) decides where to
+evaluate from the rows alone, whatever path led there, and a checkpoint holds exactly the
+rows before its moment, with the fold's memory of them.
 """
 
 from __future__ import annotations
@@ -11,19 +12,17 @@ from collections.abc import Callable
 from typing import Final
 
 from chain.engine import ChainEngine
-from chain.inbox import EngineSink, deliver
 from chain.topics import Topics
 from recording.checkpoints import EVERY, CheckpointStore, freeze, thaw
-from recording.rows import Recording, Row
+from recording.fold import REPLAY, EvaluationPolicy, Fold
+from recording.reader import Recording, Row
 
-EVALUATE_EVERY: Final = 5.0
-"""Recorded seconds between evaluations, which write state changes into the crisis log."""
 CHUNK: Final = 5000
 RECENT: Final = 16
 """Checkpoints the player keeps of what it played itself, for seeking back a little."""
 
-OnCheckpoint = Callable[[int, int, int, bytes], None]
-"""(slot, after_id, evaluated_slot, frozen engine): a checkpoint was passed."""
+OnCheckpoint = Callable[[int, int, bytes, bytes], None]
+"""(slot, after_id, the fold's memory, frozen engine): a checkpoint was passed."""
 
 
 class Player:
@@ -34,26 +33,25 @@ class Player:
         topics: Topics,
         *,
         store: CheckpointStore | None = None,
-        evaluate_every: float = EVALUATE_EVERY,
+        policy: EvaluationPolicy = REPLAY,
         on_checkpoint: OnCheckpoint | None = None,
     ) -> None:
+        """`policy`: the report's (REPLAY), so the report says what this screen shows."""
         self.recording = recording
         self.engine = engine
         self.topics = topics
-        # An exercise is dated by its driver's clock, as the leader's screen dated it.
-        self._sink = EngineSink(engine, dated_by_sender=topics.is_exercise)
+        self.policy = policy
         self._store = store
-        self._step = evaluate_every
         self._on_checkpoint = on_checkpoint
-        self._recent: dict[int, tuple[int, int, bytes]] = {}
+        self._recent: dict[int, tuple[int, bytes, bytes]] = {}
         self._rewind()
 
     def _rewind(self) -> None:
         self.engine.take_state_of(ChainEngine(self.engine.topology))
         # The recorder was connected when it recorded; the screen may look before the first row.
-        self.engine.monitor_connected(self.recording.span.first_at)
+        self._fold = Fold(self.engine, self.topics, self.policy,
+                          connected_at=self.recording.span.first_at)
         self._after_id = self.recording.span.first_id - 1
-        self._evaluated_slot = -1
         self._checkpoint_slot = int(self.recording.span.first_at // EVERY)
         self._buffer: deque[Row] = deque()
         self.position = self.recording.span.first_at
@@ -94,21 +92,17 @@ class Player:
             if self.started:
                 self._checkpoint(slot)
             self._checkpoint_slot = slot
-        deliver(self.topics, self._sink, row.topic, row.payload, row.retain, at)
+        self._fold.take(row)
         self._after_id = row.id
         self.position = at
-        evaluated = int(at // self._step) if self._step > 0 else row.id
-        if evaluated != self._evaluated_slot:
-            self.engine.evaluate(at)
-            self._evaluated_slot = evaluated
 
     def _checkpoint(self, slot: int) -> None:
-        state = freeze(self.engine)
-        self._recent[slot] = (self._after_id, self._evaluated_slot, state)
+        memory, state = self._fold.memory(), freeze(self.engine)
+        self._recent[slot] = (self._after_id, memory, state)
         if len(self._recent) > RECENT:
             del self._recent[min(self._recent)]
         if self._on_checkpoint is not None:
-            self._on_checkpoint(slot, self._after_id, self._evaluated_slot, state)
+            self._on_checkpoint(slot, self._after_id, memory, state)
 
     # ----------------------------------------------------------------- seeking
 
@@ -131,22 +125,23 @@ class Player:
             self._rewind()
         return at
 
-    def _best_checkpoint(self, at: float) -> tuple[int, int, int, ChainEngine] | None:
+    def _best_checkpoint(self, at: float) -> tuple[int, int, bytes, ChainEngine] | None:
         wanted = int(at // EVERY)
         mine = max((s for s in self._recent if s <= wanted), default=None)
         stored = self._store.at_or_before(at) if self._store is not None else None
+        if stored is not None and not self._fold.fits(stored.fold):
+            stored = None  # kept by a fold of another policy: its decisions are not ours
         if stored is not None and (mine is None or stored.slot >= mine):
-            return stored.slot, stored.after_id, stored.evaluated_slot, stored.engine
+            return stored.slot, stored.after_id, stored.fold, stored.engine
         if mine is not None:
-            after_id, evaluated_slot, state = self._recent[mine]
-            return mine, after_id, evaluated_slot, thaw(state)
+            after_id, memory, state = self._recent[mine]
+            return mine, after_id, memory, thaw(state)
         return None
 
-    def _restore(self, slot: int, after_id: int, evaluated_slot: int,
-                 engine: ChainEngine) -> None:
+    def _restore(self, slot: int, after_id: int, memory: bytes, engine: ChainEngine) -> None:
         self.engine.take_state_of(engine)
+        self._fold.recall(memory)
         self._after_id = after_id
-        self._evaluated_slot = evaluated_slot
         self._checkpoint_slot = slot
         self._buffer.clear()
         self.position = slot * EVERY

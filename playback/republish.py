@@ -21,7 +21,7 @@ from chain.topics import CONTROL, OPS, Topics
 from chain.wire import ExerciseClock, encode
 from mqtt.address import BrokerAddress, as_brokers
 from mqtt.connection import make_client, run_connected
-from recording.rows import Recording, Row
+from recording.reader import Recording, Row
 
 CHUNK: Final = 2000
 CLOCK_EVERY: Final = 1.0

@@ -24,12 +24,14 @@ from chain.errors import ConfigError
 
 EVERY: Final = 900.0
 """Recorded seconds between checkpoints: a seek replays at most this much."""
+FORMAT: Final = "2"
+"""Version 2 keeps the fold's memory (recording/fold.py) beside the engine."""
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS checkpoints (
     slot INTEGER PRIMARY KEY,
     after_id INTEGER NOT NULL,
-    evaluated_slot INTEGER NOT NULL,
+    fold BLOB NOT NULL,
     state BLOB NOT NULL
 );
 """
@@ -52,7 +54,8 @@ class Checkpoint:
     slot: int
     """The checkpoint holds every row received before `slot * EVERY`."""
     after_id: int
-    evaluated_slot: int
+    fold: bytes
+    """The fold's memory: what its next decisions depend on beyond the engine."""
     engine: ChainEngine
 
     @property
@@ -99,10 +102,12 @@ class CheckpointStore:
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.executescript(_SCHEMA)
                 if not self._matches():
-                    self._db.execute("DELETE FROM checkpoints")
+                    # Another format's table may have other columns: made anew, not emptied.
+                    self._db.execute("DROP TABLE checkpoints")
+                    self._db.executescript(_SCHEMA)
                     self._db.executemany(
                         "INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                        [("recording", identity), ("core", CORE)],
+                        [("recording", identity), ("core", CORE), ("format", FORMAT)],
                     )
                     self._db.commit()
             except sqlite3.Error as error:
@@ -126,17 +131,18 @@ class CheckpointStore:
             meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
         except sqlite3.Error:
             return False
-        return meta.get("recording") == self._identity and meta.get("core") == CORE
+        return (meta.get("recording") == self._identity and meta.get("core") == CORE
+                and meta.get("format") == FORMAT)
 
     def close(self) -> None:
         if self._db is not None:
             self._db.close()
             self._db = None
 
-    def add(self, slot: int, after_id: int, evaluated_slot: int, state: bytes) -> None:
+    def add(self, slot: int, after_id: int, fold: bytes, state: bytes) -> None:
         assert self._db is not None
         self._db.execute("INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?)",
-                         (slot, after_id, evaluated_slot, state))
+                         (slot, after_id, fold, state))
         self._db.commit()
 
     def latest_slot(self) -> int | None:
@@ -151,12 +157,12 @@ class CheckpointStore:
         db = self._reader()
         if db is None:
             return None
-        for slot, after_id, evaluated_slot, state in db.execute(
-            "SELECT slot, after_id, evaluated_slot, state FROM checkpoints "
+        for slot, after_id, fold, state in db.execute(
+            "SELECT slot, after_id, fold, state FROM checkpoints "
             "WHERE slot <= ? ORDER BY slot DESC LIMIT 3", (int(at // EVERY),),
         ):
             try:
-                return Checkpoint(int(slot), int(after_id), int(evaluated_slot), thaw(state))
+                return Checkpoint(int(slot), int(after_id), bytes(fold), thaw(state))
             except ConfigError:
                 continue
         return None

@@ -2,41 +2,40 @@
 
 from __future__ import annotations
 
+import asyncio
+from itertools import islice
 from pathlib import Path
 from typing import Final
 
 from chain.engine import ChainEngine
-from chain.inbox import EngineSink, deliver
 from chain.topics import Topics
-from recording.recorder import read_since
+from recording.fold import HISTORY, Fold
+from recording.reader import NothingRecorded, Recording
 
-EVALUATE_EVERY: Final = 300.0
-"""Seconds of recorded time between evaluations, which rebuild the crisis log as it was."""
+CHUNK: Final = 500
+"""Rows folded between two yields to the event loop: a day of the whole chain takes many
+seconds to fold, and a demo's agents share the loop meanwhile. Measured on 24 h: the loop
+waits at most 20-30 ms (2 000 rows a chunk: 110 ms), for no loss of rate."""
 
 
 async def load_history(engine: ChainEngine, topics: Topics, path: Path, since: float) -> int:
     """Replay what `path` recorded since `since` into `engine`; returns how many messages.
 
     Ends with the monitor marked disconnected at the last recorded moment: between then and
-    the live connection the screen shows UNKNOWN, which is the truth.
+    the live connection the screen shows UNKNOWN, which is the truth. No file, or an empty
+    one, is no history.
     """
-    sink = EngineSink(engine)
-    replayed = 0
-    first: float | None = None
-    evaluated = 0.0
-    last = 0.0
-    async for row in read_since(path, since):
-        if first is None:
-            first = evaluated = row.received_at
-            engine.monitor_connected(first)
-        deliver(topics, sink, row.topic, row.payload, row.retain, row.received_at)
-        replayed += 1
-        last = row.received_at
-        if last - evaluated >= EVALUATE_EVERY:
-            engine.evaluate(last)
-            evaluated = last
-    if first is not None:
-        engine.evaluate(last)
-        engine.monitor_disconnected(last)
-        engine.evaluate(last)
-    return replayed
+    fold = Fold(engine, topics, HISTORY)
+    try:
+        recording = Recording(path)
+    except NothingRecorded:
+        return 0
+    with recording:
+        # Read on the loop, not in a thread: reading a chunk is a twentieth of folding it.
+        rows = recording.rows(since=since)
+        while chunk := list(islice(rows, CHUNK)):
+            fold.feed(chunk)
+            await asyncio.sleep(0)
+    if fold.finish() is not None and fold.last_at is not None:
+        fold.recorder_lost(fold.last_at)
+    return fold.folded

@@ -1,4 +1,5 @@
-"""The recorder: every message under the root, as received, into SQLite; and reading it back.
+"""The recorder: every message under the root, as received, into SQLite (read back by
+recording/reader.py).
 
 One writer task owns the database (WAL, batched transactions); `record` only queues, so the
 monitor's message loop never waits on the disk. Payloads are stored exactly as they came,
@@ -10,10 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 from types import TracebackType
-from typing import Final, NamedTuple
+from typing import Final
 
 import aiosqlite
 
@@ -37,16 +37,6 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE INDEX IF NOT EXISTS messages_received_at ON messages (received_at);
 """
-
-
-class Recorded(NamedTuple):
-    received_at: float
-    topic: str
-    payload: bytes
-    qos: int
-    retain: bool
-    problem: str | None = None
-    """Why the monitor rejected it (kept anyway: it is evidence), or None."""
 
 
 Row = tuple[float, str, bytes, int, bool, str | None]
@@ -152,21 +142,3 @@ def _hint(error: aiosqlite.Error) -> str:
         return " (disk full or file size limit reached? free space, or record with --keep-days)"
     return ""
 
-
-async def read_since(path: Path, since: float) -> AsyncIterator[Recorded]:
-    """Recorded messages received at or after `since`, in the order they arrived."""
-    if not await asyncio.to_thread(path.exists):
-        return
-    try:
-        async with (
-            aiosqlite.connect(f"file:{path}?mode=ro", uri=True) as db,
-            db.execute(
-                "SELECT received_at, topic, payload, qos, retain, problem FROM messages "
-                "WHERE received_at >= ? ORDER BY id", (since,),
-            ) as cursor,
-        ):
-            async for row in cursor:
-                yield Recorded(float(row[0]), str(row[1]), bytes(row[2]), int(row[3]),
-                               bool(row[4]), row[5])
-    except aiosqlite.Error as error:
-        raise ConfigError(f"{path}: cannot read the recording: {error}") from None

@@ -24,7 +24,7 @@ from ketenwacht.startup import load_topology
 from mqtt.address import BrokerAddress, Brokers, Identity
 from mqtt.connection import make_client
 from mqtt.tls import client_context
-from recording.recorder import read_since
+from recording.reader import Recording
 from tests.e2e.faults import AckedAgent, AckedOutbox, CountingSource, Key, key
 
 
@@ -165,11 +165,12 @@ async def cluster_agents(
 async def recorded(path: Path) -> set[Key]:
     """The readings in a recording, by (org, session, seq); retained copies left out."""
     found = set()
-    async for row in read_since(path, 0):
-        if "/flow/" in row.topic and not row.retain:
-            message = decode(row.payload)
-            assert isinstance(message, FlowCounter)
-            found.add(key(message))
+    with Recording(path) as recording:
+        for row in recording.rows():
+            if "/flow/" in row.topic and not row.retain:
+                message = decode(row.payload)
+                assert isinstance(message, FlowCounter)
+                found.add(key(message))
     return found
 
 

@@ -31,7 +31,8 @@ from ketenwacht.startup import load_topology
 from mqtt.address import BrokerAddress
 from mqtt.connection import Backoff, make_client
 from mqtt.monitor import Monitor
-from recording.recorder import Recorder, read_since
+from recording.reader import Recording
+from recording.recorder import Recorder
 from tests.conftest import Mosquitto
 
 Key = tuple[str, int, int]
@@ -253,9 +254,10 @@ class Watch:
 async def recorded_flows(path: Path) -> list[FlowCounter]:
     """The flow readings in a recording (retained copies left out), in the order stored."""
     found = []
-    async for row in read_since(path, 0):
-        if "/flow/" in row.topic and not row.retain:
-            message = decode(row.payload)
-            assert isinstance(message, FlowCounter)
-            found.append(message)
+    with Recording(path) as recording:
+        for row in recording.rows():
+            if "/flow/" in row.topic and not row.retain:
+                message = decode(row.payload)
+                assert isinstance(message, FlowCounter)
+                found.append(message)
     return found

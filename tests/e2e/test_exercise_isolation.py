@@ -19,8 +19,8 @@ from mqtt.address import BrokerAddress
 from mqtt.monitor import Monitor
 from playback.following import ExerciseFollower, FollowingSink
 from playback.republish import Republisher
+from recording.reader import Recording
 from recording.recorder import Recorder
-from recording.rows import Recording
 from tests.agents.test_exercise import SCENARIO
 from tests.conftest import until
 from tests.playback.test_replay import synthetic_recording

@@ -21,11 +21,12 @@ from chain.wire import Message
 from ketenwacht.startup import load_topology
 from mqtt.address import BrokerAddress
 from mqtt.monitor import Monitor
+from playback.indexer import build_index, index_needed
 from playback.player import Player
 from recording.checkpoints import EVERY, CheckpointStore
-from recording.indexer import build_index, index_needed
+from recording.fold import EVERY_ROW
+from recording.reader import Recording
 from recording.recorder import SCHEMA, Recorder
-from recording.rows import Recording
 from tests.chain.factory import T0_EPOCH
 from tests.conftest import until
 
@@ -168,7 +169,7 @@ async def test_recording_then_replaying_gives_the_same_state_changes(
         await asyncio.gather(watching, return_exceptions=True)
     assert any(e.text == "OFFLINE: stopped" and e.subject == "cjib" for e in live.log.entries)
     with Recording(path) as recording:
-        player = Player(recording, ChainEngine(topology), Topics(), evaluate_every=0)
+        player = Player(recording, ChainEngine(topology), Topics(), policy=EVERY_ROW)
         player.advance(recording.span.last_at)
         assert player.applied == recorder.written
     replayed = [(e.at, e.subject, e.text) for e in player.engine.log.entries]

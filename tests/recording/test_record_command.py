@@ -18,7 +18,8 @@ from broker.embedded import free_port
 from chain.wire import encode
 from mqtt.address import BrokerAddress
 from mqtt.connection import make_client
-from recording.recorder import Recorder, read_since
+from recording.reader import Recording
+from recording.recorder import Recorder
 from tests.chain import factory as f
 from tests.conftest import Mosquitto, until
 
@@ -82,7 +83,8 @@ async def test_retention_prunes_what_is_older_than_kept(tmp_path: Path) -> None:
         recorder.record(T0, "keten/v1/om/heartbeat", b"old", 0, False)
         await asyncio.sleep(0.7)
         recorder.record(T0 + 7200, "keten/v1/om/heartbeat", b"new", 0, False)
-    assert [r.payload async for r in read_since(path, 0)] == [b"new"]
+    with Recording(path) as recording:
+        assert [r.payload for r in recording.rows()] == [b"new"]
 
 
 class RecordCommand:

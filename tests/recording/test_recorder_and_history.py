@@ -12,7 +12,8 @@ from chain.views import OrgState
 from chain.wire import encode
 from ketenwacht.startup import load_topology
 from recording.history import load_history
-from recording.recorder import Recorder, read_since
+from recording.reader import Recording
+from recording.recorder import Recorder
 from tests.chain import factory as f
 
 T0 = 1_752_742_800.0
@@ -25,7 +26,8 @@ async def test_every_message_is_kept_in_order_bad_ones_included(tmp_path: Path) 
     async with Recorder(path) as recorder:
         recorder.record(T0, "keten/v1/om/status", encode(f.online()), 1, True)
         recorder.record(T0 + 1, "keten/v1/om/heartbeat", b"{not json", 0, False)
-    rows = [r async for r in read_since(path, 0)]
+    with Recording(path) as recording:
+        rows = list(recording.rows())
     assert [(r.received_at, r.topic, r.qos, r.retain) for r in rows] == [
         (T0, "keten/v1/om/status", 1, True), (T0 + 1, "keten/v1/om/heartbeat", 0, False),
     ]

@@ -13,7 +13,7 @@ from chain.views import OrgState
 from ketenwacht.startup import load_topology
 from playback.player import Player
 from playback.replay import Replay
-from recording.rows import Recording
+from recording.reader import Recording
 from tests.conftest import until
 from tests.playback.test_replay import played_to, snapshot, synthetic_recording
 from tui.playback import Banner, PlaybackApp
