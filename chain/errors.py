@@ -29,6 +29,12 @@ class UsageError(KetenwachtError):
     exit_code = EX_USAGE
 
 
+class NoInputError(KetenwachtError):
+    """A file given to read (a recording, say) does not exist or cannot be opened."""
+
+    exit_code = EX_NOINPUT
+
+
 class PayloadError(KetenwachtError):
     """A wire payload or topic could not be accepted."""
 

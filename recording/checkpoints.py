@@ -9,6 +9,7 @@ core's own classes, so a tampered file cannot run code.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import pickle
@@ -21,6 +22,7 @@ from typing import Final
 import chain
 from chain.engine import ChainEngine
 from chain.errors import ConfigError
+from recording import fold as fold_loop
 
 EVERY: Final = 900.0
 """Recorded seconds between checkpoints: a seek replays at most this much."""
@@ -39,14 +41,16 @@ _ALLOWED: Final = {("collections", "deque"), ("msgspec._utils", "rebuild")}
 """`rebuild(cls, kwargs)` builds a msgspec Struct; `cls` itself must pass the same check."""
 
 
-def _core_fingerprint() -> str:
+@functools.cache
+def core_fingerprint() -> str:
+    """The sources a checkpoint's state depends on, the core's and the fold loop's, hashed on
+    first use (not at import: a report never needs it)."""
     digest = hashlib.sha256()
-    for source in sorted(Path(chain.__file__).parent.glob("*.py")):
+    sources = [*sorted(Path(chain.__file__).parent.glob("*.py")), Path(fold_loop.__file__)]
+    for source in sources:
         digest.update(source.name.encode() + b"\0" + source.read_bytes())
     return digest.hexdigest()[:16]
 
-
-CORE: Final = _core_fingerprint()
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,7 @@ class CheckpointStore:
                     self._db.executescript(_SCHEMA)
                     self._db.executemany(
                         "INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                        [("recording", identity), ("core", CORE), ("format", FORMAT)],
+                        [("recording", identity), ("core", core_fingerprint()), ("format", FORMAT)],
                     )
                     self._db.commit()
             except sqlite3.Error as error:
@@ -131,7 +135,7 @@ class CheckpointStore:
             meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
         except sqlite3.Error:
             return False
-        return (meta.get("recording") == self._identity and meta.get("core") == CORE
+        return (meta.get("recording") == self._identity and meta.get("core") == core_fingerprint()
                 and meta.get("format") == FORMAT)
 
     def close(self) -> None:

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Final
 
 from chain.engine import ChainEngine
+from chain.errors import NoInputError
 from chain.topics import Topics
 from recording.fold import HISTORY, Fold
-from recording.reader import NothingRecorded, Recording
+from recording.reader import EmptyRecordingError, Recording
 
 CHUNK: Final = 500
 """Rows folded between two yields to the event loop: a day of the whole chain takes many
@@ -28,7 +29,7 @@ async def load_history(engine: ChainEngine, topics: Topics, path: Path, since: f
     fold = Fold(engine, topics, HISTORY)
     try:
         recording = Recording(path)
-    except NothingRecorded:
+    except (NoInputError, EmptyRecordingError):
         return 0
     with recording:
         # Read on the loop, not in a thread: reading a chunk is a twentieth of folding it.

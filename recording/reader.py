@@ -16,7 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Final, NamedTuple
 
-from chain.errors import ConfigError
+from chain.errors import ConfigError, NoInputError
 from chain.topics import CONTROL, OPS
 
 COLUMNS: Final = frozenset({"id", "received_at", "topic", "payload", "qos", "retain", "problem"})
@@ -27,8 +27,8 @@ ROOT_SAMPLE: Final = 2000
 _SELECT: Final = "SELECT id, received_at, topic, payload, qos, retain, problem FROM messages"
 
 
-class NothingRecorded(ConfigError):
-    """No file, or a recording without rows: an error for a report, no history for a screen."""
+class EmptyRecordingError(ConfigError):
+    """A recording without rows: an error for a report, no history for a screen."""
 
 
 class Row(NamedTuple):
@@ -78,7 +78,7 @@ def _open(path: Path) -> sqlite3.Connection:
     """A read-only connection to a file with the recorder's table, or a ConfigError saying
     what the file is instead."""
     if not path.exists():
-        raise NothingRecorded(f"{path}: no such recording")
+        raise NoInputError(f"{path}: no such recording")
     if not path.is_file():
         raise ConfigError(f"{path}: not a file, so not a recording")
     db = None
@@ -106,7 +106,7 @@ class Recording:
         try:
             found = self._db.execute("SELECT min(id), max(id) FROM messages").fetchone()
             if found is None or found[0] is None:
-                raise NothingRecorded(f"{path}: the recording is empty (no messages)")
+                raise EmptyRecordingError(f"{path}: the recording is empty (no messages)")
             first_id, last_id = int(found[0]), int(found[1])
             first_at = self._at(first_id)
             self.span = Span(first_id, last_id, first_at, max(first_at, self._at(last_id)))

@@ -23,7 +23,7 @@ from typing import Final
 
 from chain.crisislog import CrisisLog
 from chain.engine import ChainEngine
-from chain.errors import ConfigError
+from chain.errors import ConfigError, NoInputError
 from chain.topics import Topics
 from chain.topology import Topology
 from chain.wire import (
@@ -36,7 +36,7 @@ from chain.wire import (
     Op,
 )
 from recording.fold import REPLAY, Fold
-from recording.reader import NothingRecorded, Recording, Row, Summary
+from recording.reader import Recording, Row, Summary
 from report.model import AfterActionReport, RecordingFacts, ReportBuilder
 
 LOG_LIMIT: Final = 200_000
@@ -48,7 +48,7 @@ def fold_recording(path: Path, topology: Topology, *, root: str | None = None
     """The report of the recording at `path`, under `root` (default: its most common root)."""
     if not path.exists():
         # The report's own wording, which its users and tests know: it names files.
-        raise NothingRecorded(f"{path}: no such file")
+        raise NoInputError(f"{path}: no such file")
     with Recording(path) as recording:
         summary = recording.summary()
         root = root or _main_root(path, summary)

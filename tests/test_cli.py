@@ -41,7 +41,7 @@ def ketenwacht(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[s
          "/nonexistent.toml: cannot read the scenario: No such file or directory"),
         (["exercise", "seeds/scenarios/om-offline-2025.toml", "--scale", "100000"], 64,
          "at most 86400"),
-        (["replay", "/nonexistent.sqlite"], 78, "/nonexistent.sqlite: no such recording"),
+        (["replay", "/nonexistent.sqlite"], 66, "/nonexistent.sqlite: no such recording"),
         (["replay", "seeds/chain.toml"], 78, "not a Ketenwacht recording"),
         (["replay", "x.sqlite", "--speed", "fast"], 64, "expected a speed or 'max'"),
         (["replay", "x.sqlite", "--broker", "mqtt://x", "--name", "Bad/Name"], 64,

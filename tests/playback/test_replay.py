@@ -13,7 +13,7 @@ from agents.runtime import Agent
 from agents.simulator import SimulatedOrg
 from agents.synthetic import chain_rows
 from chain.engine import ChainEngine
-from chain.errors import ConfigError
+from chain.errors import ConfigError, NoInputError
 from chain.inbox import EngineSink
 from chain.topics import Topics
 from chain.topology import Topology
@@ -114,7 +114,7 @@ def test_a_file_that_is_not_a_recording_is_one_clear_error(tmp_path: Path) -> No
     junk.write_text("minutes of the crisis meeting")
     with pytest.raises(ConfigError, match="not a Ketenwacht recording"):
         Recording(junk)
-    with pytest.raises(ConfigError, match="no such recording"):
+    with pytest.raises(NoInputError, match="no such recording"):
         Recording(tmp_path / "missing.sqlite")
     empty = tmp_path / "empty.sqlite"
     with sqlite3.connect(empty) as db:

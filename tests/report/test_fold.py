@@ -12,7 +12,7 @@ import msgspec
 import pytest
 
 from chain.crisislog import EntryKind
-from chain.errors import ConfigError
+from chain.errors import ConfigError, NoInputError
 from chain.topics import Topics, exercise_root
 from chain.wire import ExerciseClock, ExerciseInject, encode
 from ketenwacht.startup import load_topology
@@ -212,9 +212,11 @@ async def test_a_brief_outage_is_not_missed(tmp_path: Path) -> None:
 def test_bad_files_are_named_with_what_is_wrong(
     tmp_path: Path, make: Callable[[Path], object], message: str
 ) -> None:
-    """Missing, not SQLite, not a recording, empty: a ConfigError naming the file."""
+    """Missing (no input, exit 66), not SQLite, not a recording, empty (a bad file, exit 78):
+    one error naming the file."""
     path = tmp_path / "rec.sqlite"
     make(path)
-    with pytest.raises(ConfigError, match=message) as caught:
+    expected = NoInputError if message == "no such file" else ConfigError
+    with pytest.raises(expected, match=message) as caught:
         fold_recording(path, TOPOLOGY)
     assert str(caught.value).startswith(f"{path}: ")

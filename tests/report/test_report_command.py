@@ -218,7 +218,7 @@ def test_without_matplotlib_markdown_works_and_html_says_how_to_get_it(
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["{tmp}/none.sqlite"], 78, "{tmp}/none.sqlite: no such file"),
+        (["{tmp}/none.sqlite"], 66, "{tmp}/none.sqlite: no such file"),
         (["{tmp}/notes.sqlite"], 78, "{tmp}/notes.sqlite: not a readable SQLite database"),
         (["{tmp}/other.sqlite"], 78, "{tmp}/other.sqlite: not a Ketenwacht recording"),
         (["{rec}", "--format", "pdf"], 64, "argument --format: invalid choice: 'pdf'"),
