@@ -76,32 +76,22 @@ def test_headless_packages_never_import_textual(package: str) -> None:
     assert not [p for p, name in imports(package) if name in {"textual", "rich"}]
 
 
-def test_headless_commands_load_neither_ui_nor_embedded_broker() -> None:
-    """Headless commands (`agent`, `status`, `record`) import neither textual nor the broker."""
-    probe = (
-        "import sys\n"
-        "from ketenwacht import cli, agent_commands, status, record\n"
-        "loaded = sorted(m for m in ('textual', 'broker.embedded', 'tui.app')\n"
-        "                if m in sys.modules)\n"
-        "print(','.join(loaded))\n"
-    )
+def loaded_by(imports: str, modules: tuple[str, ...]) -> list[str]:
+    """Which of `modules` a fresh interpreter has loaded after `imports`."""
+    probe = f"import sys\n{imports}\nprint(','.join(m for m in {modules!r} if m in sys.modules))"
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     )
-    assert result.stdout.strip() == ""
+    return [name for name in result.stdout.strip().split(",") if name]
+
+
+def test_headless_commands_load_neither_ui_nor_embedded_broker() -> None:
+    """Headless commands (`agent`, `status`, `record`) import neither textual nor the broker."""
+    assert loaded_by("from ketenwacht import cli, agent_commands, status, record",
+                     ("textual", "broker.embedded", "tui.app")) == []
 
 
 def test_the_report_command_never_loads_the_mqtt_client() -> None:
     """`ketenwacht report` folds a file: neither aiomqtt nor paho is loaded for it."""
-    probe = (
-        "import sys\n"
-        "from ketenwacht import cli, report\n"
-        "from report import fold, markdown, html\n"
-        "loaded = sorted(m for m in ('aiomqtt', 'paho', 'textual', 'mqtt.connection')\n"
-        "                if m in sys.modules)\n"
-        "print(','.join(loaded))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == ""
+    assert loaded_by("from ketenwacht import cli, report\nfrom report import fold, markdown, html",
+                     ("aiomqtt", "paho", "textual", "mqtt.connection")) == []
