@@ -107,6 +107,7 @@ async def run_connected(
     on_connection: ConnectionListener | None = None,
     backoff: Backoff | None = None,
     first: int = 0,
+    clock: Callable[[], float] = time.time,
 ) -> None:
     """Run `work` on a fresh connection, reconnecting whenever the broker goes away.
 
@@ -114,6 +115,8 @@ async def run_connected(
     nodes of a cluster; one broker is tried again), after the same backoff. Returns when
     `work` returns. Each attempt builds its client through `connect`: it may be for another
     node, and an aiomqtt client whose leaving timed out stays locked, not reusable.
+    `clock` dates the connection events: an exercise's or a replay's, where messages carry
+    that time too, so the engine is told one clock.
     """
     backoff = backoff or Backoff()
     failures = 0
@@ -130,7 +133,7 @@ async def run_connected(
                     failures = 0
                     backoff.reset()
                     if on_connection:
-                        on_connection(True, time.time())
+                        on_connection(True, clock())
                     await work(client)
                 except BaseException as error:
                     ended = error
@@ -143,7 +146,7 @@ async def run_connected(
                 failures += 1
                 index = (index + 1) % len(brokers)
                 if on_connection and failures == 1:
-                    on_connection(False, time.time())
+                    on_connection(False, clock())
                 await _pause(logger, backoff, failures,
                              f"{_name(address, brokers)}cannot connect: {error}")
                 continue
@@ -155,7 +158,7 @@ async def run_connected(
         failures += 1
         index = (index + 1) % len(brokers)
         if on_connection:
-            on_connection(False, time.time())
+            on_connection(False, clock())
         await _pause(logger, backoff, failures,
                      f"{_name(address, brokers)}connection lost: {lost}")
 

@@ -78,6 +78,7 @@ class Monitor:
 
         await run_connected(
             connect, self.brokers, work, logger=log, on_connection=sink.connection_changed,
+            clock=self._clock,
             backoff=backoff or monitor_backoff(), first=random.randrange(len(self.brokers)),
         )
 
