@@ -36,6 +36,13 @@ class MonitorSink(Protocol):
     def control_received(self, control: Control, *, received_at: float) -> None: ...
 
 
+def dated(message: Message, received_at: float, *, retained: bool, by_sender: bool) -> float:
+    """When the engine takes `message` to have happened: on arrival, or, in an exercise, at
+    the driver's clock (on a fast clock, transit would turn milliseconds into minutes). A
+    retained message is the state found on subscribing, dated by its arrival either way."""
+    return message.ts.timestamp() if by_sender and not retained else received_at
+
+
 class EngineSink:
     """Folds what the monitor receives into a ChainEngine."""
 
@@ -52,8 +59,8 @@ class EngineSink:
 
     def message_received(self, message: Message, *, received_at: float, retained: bool) -> None:
         self.received += 1
-        if self._dated_by_sender and not retained:
-            received_at = message.ts.timestamp()
+        received_at = dated(message, received_at, retained=retained,
+                            by_sender=self._dated_by_sender)
         self.engine.apply(message, received_at=received_at, retained=retained)
         self._on_change()
 

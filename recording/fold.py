@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from typing import Final, Protocol
 
 from chain.engine import STALE_AFTER_INTERVALS, ChainEngine
-from chain.inbox import deliver
+from chain.inbox import dated, deliver
 from chain.topics import Topics
 from chain.views import ChainView
 from chain.wire import (
@@ -225,8 +225,8 @@ class Fold:
     # ------------------------------------------------------------ MonitorSink
 
     def message_received(self, message: Message, *, received_at: float, retained: bool) -> None:
-        if self._dated_by_sender and not retained:
-            received_at = message.ts.timestamp()
+        received_at = dated(message, received_at, retained=retained,
+                            by_sender=self._dated_by_sender)
         if self._hook is not None:
             self._hook.message(message, received_at)
         if not (self._around and self._changes(message, received_at, retained)):
