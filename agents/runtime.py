@@ -76,6 +76,8 @@ class Agent:
         self._round = asyncio.Lock()
         """Held while a heartbeat and readings are being stamped and sent."""
         self._connection_lost: asyncio.Task[None] | None = None
+        self._buffered = asyncio.Event()
+        """Set when readings went into the outbox: the drainer has work while connected."""
         self.log = logging.LoggerAdapter(logging.getLogger("ketenwacht.agent"), {"org": org})
 
     # ----------------------------------------------------------------- messages
@@ -155,10 +157,10 @@ class Agent:
         self._live = client
         self._first_connection.set()
         try:
-            await self._drain_until_lost(client, self._connection_lost)
+            # Returns only when the connection is lost (the drainer runs while it lives).
             # Not `await task`: a planned stop cancels us, and would cancel the watch with us
             # while the round it lets finish (_finish_round) still needs it.
-            await asyncio.wait([self._connection_lost])
+            await self._drain_until_lost(client, self._connection_lost)
             self._connection_lost.result()
         except asyncio.CancelledError:
             await self._finish_round()
@@ -220,13 +222,14 @@ class Agent:
             return
         kept = [msgspec.structs.replace(r, hist=True) for r in readings]
         await self.outbox.append([(self.topics.of(m), encode(m)) for m in kept])
+        self._buffered.set()
 
     async def _drain_until_lost(
         self, client: aiomqtt.Client, lost: asyncio.Task[None]
     ) -> None:
-        """Drain, but give up as soon as the connection drops: aiomqtt leaves a publish
-        that was in flight then waiting for its PUBACK until its timeout (10 s)."""
-        draining = asyncio.create_task(self._drain(client))
+        """Drain for as long as the connection lives, but give up as soon as it drops: aiomqtt
+        leaves a publish that was in flight then waiting for its PUBACK until its timeout."""
+        draining = asyncio.create_task(self._drain_whenever_buffered(client))
         try:
             await asyncio.wait({draining, lost}, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -234,6 +237,28 @@ class Agent:
                 await cancel_and_wait(draining)
         if not draining.cancelled():
             draining.result()
+
+    async def _drain_whenever_buffered(self, client: aiomqtt.Client) -> None:
+        """Drain now, and again whenever readings are buffered while connected (a live
+        publish that failed, or a round that found a backlog): none waits for a reconnect."""
+        failing = False
+        while True:
+            self._buffered.clear()
+            try:
+                await self._drain(client)
+            except aiomqtt.MqttError as error:
+                # A lost connection cancels us; this one still lives, so the link is slow,
+                # not dead. Reconnecting would only make the broker send our Will.
+                if not failing:
+                    self.log.warning("buffered readings not acknowledged (%s); retrying "
+                                     "every %.1fs on this connection", error, self.interval)
+                failing = True
+                await asyncio.sleep(self.interval)
+                continue
+            if failing:
+                self.log.info("buffered readings acknowledged again")
+            failing = False
+            await self._buffered.wait()
 
     async def _drain(self, client: aiomqtt.Client) -> None:
         """Deliver what waited in the outbox, oldest first, before anything new."""

@@ -104,6 +104,11 @@ class Proxy:
         for connection in self._connections:
             connection.flowing.clear()
 
+    def resume(self) -> None:
+        """After stall(): forward again what was held, and whatever comes next."""
+        for connection in self._connections:
+            connection.flowing.set()
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             up_reader, up_writer = await asyncio.open_connection(self.target.host, self.target.port)

@@ -13,7 +13,7 @@ import pytest
 from chain.views import OrgState
 from mqtt.address import BrokerAddress
 from tests.conftest import until
-from tests.e2e.faults import CountingSource, Watch, acked_agent
+from tests.e2e.faults import AckedAgent, AckedOutbox, CountingSource, Key, Watch, acked_agent
 from tests.e2e.test_broker_restarts import states_seen
 from tests.proxy import Proxy
 
@@ -21,6 +21,8 @@ INTERVAL = 0.5
 """Heartbeat interval: STALE after 1.5 s without one."""
 KEEPALIVE = 1
 WATCHED = 4.0
+STALL = 2.5
+"""Longer than a publish waits for its PUBACK in the stall test, far below its keepalive."""
 
 
 @pytest.mark.parametrize("fault", ["latency", "fragments"])
@@ -49,11 +51,59 @@ async def test_slow_or_fragmented_link_raises_no_false_alarm(
 
             def recorded() -> bool:
                 """every acknowledged reading recorded"""
-                return set(agent.acknowledged) <= watch.keys()
+                return acknowledged(agent, outbox) <= watch.keys()
 
             await until(recorded, within=3)
-            assert len(agent.acknowledged) >= 20
-            assert outbox.size == 0
+            assert len(acknowledged(agent, outbox)) >= 20, (
+                f"acknowledged live {len(agent.acknowledged)}, from the outbox "
+                f"{len(outbox.acknowledged)}, still buffered {outbox.size}")
+            await until(lambda: outbox.size == 0, within=3)
+    finally:
+        await proxy.stop()
+
+
+def acknowledged(agent: AckedAgent, outbox: AckedOutbox) -> set[Key]:
+    """What the broker acknowledged, whether it went live or from the outbox."""
+    return set(agent.acknowledged) | set(outbox.acknowledged)
+
+
+async def test_readings_buffered_while_connected_go_without_a_reconnect(
+    any_broker: BrokerAddress, tmp_path: Path
+) -> None:
+    """The link stalls for longer than a publish waits for its PUBACK (1 s here) but not for
+    long enough to be declared dead: the readings whose publish timed out wait in the outbox,
+    and leave it as soon as the link flows again, on the same connection."""
+    proxy = Proxy(any_broker)
+    agent_side = await proxy.start()
+    try:
+        async with (
+            Watch(any_broker) as watch,
+            acked_agent(agent_side, tmp_path / "om.outbox", interval=INTERVAL, keepalive=30,
+                        publish_timeout=1.0) as (agent, outbox),
+        ):
+            await until(lambda: watch.org().state is OrgState.ONLINE, within=10)
+            proxy.stall()
+
+            def buffered() -> bool:
+                """a reading whose publish timed out went into the outbox"""
+                return outbox.size > 0
+
+            await until(buffered, within=5 + STALL)
+            await asyncio.sleep(STALL)
+            proxy.resume()
+
+            def delivered() -> bool:
+                """the outbox emptied on the connection it was filled on"""
+                return outbox.size == 0 and bool(outbox.acknowledged)
+
+            await until(delivered, within=10)
+            assert agent.connections == 1, "the agent reconnected"
+
+            def recorded() -> bool:
+                """every acknowledged reading recorded"""
+                return acknowledged(agent, outbox) <= watch.keys()
+
+            await until(recorded, within=5)
     finally:
         await proxy.stop()
 
