@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import sqlite3
 from pathlib import Path
 from types import TracebackType
 from typing import Final
@@ -39,6 +41,18 @@ CREATE INDEX IF NOT EXISTS messages_received_at ON messages (received_at);
 """
 
 
+def _create_whole(path: Path) -> None:
+    """A new recording appears with its table, never as an empty file: a reader that opens
+    it a moment after it appears (the report, a replay, a test) finds a recording."""
+    building = path.with_name(f".{path.name}.new")
+    building.unlink(missing_ok=True)
+    with contextlib.closing(sqlite3.connect(building)) as db:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.executescript(SCHEMA)
+        db.commit()
+    os.replace(building, path)
+
+
 Row = tuple[float, str, bytes, int, bool, str | None]
 """What `record` queues: plain tuples, the cheapest thing to build per message."""
 
@@ -59,6 +73,8 @@ class Recorder:
     async def __aenter__(self) -> Recorder:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not self.path.exists():
+                await asyncio.to_thread(_create_whole, self.path)
             self._db = await aiosqlite.connect(self.path)
             await self._db.execute("PRAGMA journal_mode=WAL")
             await self._db.execute("PRAGMA synchronous=NORMAL")

@@ -32,11 +32,8 @@ def rows(path: Path) -> list[tuple[str, bytes, str | None]]:
 
 
 def recorded_any(path: Path) -> bool:
-    """Whether the recorder has written a row yet: its file can exist before its table does."""
-    try:
-        return path.exists() and bool(rows(path))
-    except sqlite3.OperationalError:
-        return False
+    """Whether the recorder has written a row yet (a new file comes with its table)."""
+    return path.exists() and bool(rows(path))
 
 
 async def publish(address: BrokerAddress, *messages: tuple[str, bytes]) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import threading
 from pathlib import Path
 
 from chain.crisislog import EntryKind
@@ -72,3 +74,34 @@ async def test_history_window_and_missing_file(tmp_path: Path) -> None:
         recorder.record(T0, "keten/v1/om/status", encode(f.online()), 1, True)
         recorder.record(T0 + 100, "keten/v1/om/heartbeat", encode(f.heartbeat()), 0, False)
     assert await load_history(engine, TOPICS, path, since=T0 + 50) == 1
+
+
+async def test_a_new_recording_never_appears_without_its_table(tmp_path: Path) -> None:
+    """A reader that opens the file the moment it appears (a report run as recording starts)
+    finds the recorder's table, not an empty database; a thread watches for that moment."""
+
+    def watch(path: Path, stop: threading.Event, found: list[str]) -> None:
+        while not stop.is_set():
+            if path.exists():
+                try:
+                    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+                        db.execute("SELECT count(*) FROM messages").fetchone()
+                except sqlite3.OperationalError as error:
+                    found.append(str(error))
+                return
+
+    problems: list[str] = []
+    for attempt in range(5):
+        path = tmp_path / f"rec{attempt}.sqlite"
+        stop = threading.Event()
+        watcher = threading.Thread(target=watch, args=(path, stop, problems))
+        watcher.start()
+        try:
+            async with Recorder(path):
+                pass
+        finally:
+            stop.set()
+            watcher.join()
+    assert problems == [], f"a reader found the new file without its table: {problems}"
+    leftovers = await asyncio.to_thread(lambda: list(tmp_path.glob(".*")))
+    assert leftovers == [], "the file it was built in is left behind"
