@@ -252,5 +252,13 @@ async def test_broker_killed_mid_drain_agent_is_back_within_5s(
             """every reading removed from the outbox was recorded"""
             return set(outbox.acknowledged) <= watch.keys()
 
-        await until(recorded, within=5)
+        # Completeness, not speed: what a killed node held for the recorder's session comes
+        # when its redelivery does, which a loaded machine can slow down.
+        try:
+            await until(recorded, within=15)
+        except AssertionError:
+            missing = sorted(set(outbox.acknowledged) - watch.keys())
+            removed = len(set(outbox.acknowledged))
+            raise AssertionError(f"{len(missing)} of {removed} readings removed from the "
+                                 f"outbox not recorded, e.g. {missing[:5]}") from None
     await links.stop()
