@@ -1,31 +1,40 @@
-"""Rates from cumulative counters, robust to lost messages and counter resets."""
+"""One end of a link: rates from cumulative counters, robust to lost messages and resets."""
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import deque
 from typing import Final
 
+from chain.expectation import Expectation
+
 RATE_WINDOW: Final = 300.0
 """Seconds of samples the current rate is computed over."""
-USUAL_WINDOW: Final = 3600.0
-"""Seconds of history the usual rate (and the usual gap between movements) is learned from."""
-SAMPLE_SPACING: Final = 5.0
+RATE_MIN_SPAN: Final = 60.0
+"""A rate needs samples spanning this many seconds since the start or the last reset."""
+HISTORY_WINDOW: Final = 6.5 * 3600
+"""Seconds of samples kept: the longest window a rate test looks at, and its hold."""
+SAMPLE_SPACING: Final = 15.0
 """History keeps at most one sample per this many seconds, so memory stays bounded."""
 
 
 class CumulativeCounter:
-    """One end of a link: cumulative counts arriving over time.
+    """Cumulative counts arriving over time.
 
     A lost message loses no counts (the next value carries them). A decrease, or a new
-    agent session, is a reset: counting continues from the last value instead of going
-    negative, so the rate never dips below zero.
+    agent session, is a reset: the new value is a new baseline, never movement (what was
+    counted between the last report before it and the first after it is unknown), and
+    rates count again from there.
     """
 
-    __slots__ = ("_offset", "_raw", "_samples", "_session", "first_at", "moved_at", "total")
+    __slots__ = ("_last_live", "_offset", "_raw", "_samples", "_session", "expectation",
+                 "first_at", "moved_at", "reset_at", "total")
 
-    def __init__(self) -> None:
+    def __init__(self, expectation: Expectation) -> None:
+        self.expectation = expectation
+        """What this end is expected to count, learned from what it counts."""
         self._samples: deque[tuple[float, int]] = deque()
+        self._last_live: tuple[float, int] | None = None
         self._offset = 0
         self._raw: int | None = None
         self._session: int | None = None
@@ -35,12 +44,15 @@ class CumulativeCounter:
         """Receive time at which the count last went up."""
         self.first_at: float | None = None
         """Receive time of the first live sample: silence is measured from here at the least."""
+        self.reset_at: float | None = None
+        """Receive time of the first live sample since the start or the latest reset."""
 
     def add(self, at: float, count: int, session: int, *, sample: bool = True) -> None:
         """Record a value; with `sample=False` (a retained value of unknown age) it only
         becomes the latest total and the baseline for resets, never a point of the rate."""
-        if self._raw is not None and (session != self._session or count < self._raw):
-            self._offset += self._raw
+        reset = self._raw is not None and (session != self._session or count < self._raw)
+        if reset:
+            self._offset = self.total - count
         previous = self.total
         self._raw = count
         self._session = session
@@ -49,15 +61,22 @@ class CumulativeCounter:
             return
         if self.first_at is None:
             self.first_at = at
-        if self._samples and self.total > previous:
+        if reset or self.reset_at is None:
+            self._samples.clear()
+            self.reset_at = at
+            self.expectation.learn(at, at, 0)  # nothing is known of the time around a reset
+        elif self._samples and self.total > previous:
             self.moved_at = at
         if self._samples and at < self._samples[-1][0]:
             at = self._samples[-1][0]
+        if self._last_live is not None and not reset:
+            self.expectation.learn(self._last_live[0], at, self.total - self._last_live[1])
+        self._last_live = (at, self.total)
         if len(self._samples) >= 2 and at - self._samples[-2][0] < SAMPLE_SPACING:
             self._samples[-1] = (at, self.total)  # thin the history, keep the newest
         else:
             self._samples.append((at, self.total))
-        while len(self._samples) > 2 and self._samples[1][0] < at - USUAL_WINDOW:
+        while len(self._samples) > 2 and self._samples[1][0] < at - HISTORY_WINDOW:
             self._samples.popleft()
 
     @property
@@ -65,7 +84,8 @@ class CumulativeCounter:
         return self._raw
 
     def per_hour(self, now: float, window: float = RATE_WINDOW) -> float | None:
-        """Messages per hour over the last `window` seconds; zero once silent that long."""
+        """Messages per hour over the last `window` seconds; zero once silent that long;
+        None until the samples since the start or the last reset span RATE_MIN_SPAN."""
         if not self._samples:
             return None
         last_at, last_total = self._samples[-1]
@@ -74,18 +94,16 @@ class CumulativeCounter:
         # The last sample before the window opens, so the rate spans the whole window.
         inside = bisect_left(self._samples, last_at - window, key=_time)
         first_at, first_total = self._samples[max(0, inside - 1)]
-        if last_at <= first_at:
+        if last_at - first_at < RATE_MIN_SPAN:
             return None
         return (last_total - first_total) / (last_at - first_at) * 3600.0
 
-    def usual_per_hour(self) -> float | None:
-        """The rate over all the history kept (up to an hour), once it spans 15 minutes."""
-        if len(self._samples) < 2:
+    def count_at(self, at: float) -> int | None:
+        """The total as of `at` (its last sample then); None if the samples kept since the
+        last reset do not reach back that far."""
+        if not self._samples or self._samples[0][0] > at:
             return None
-        (first_at, first_total), (last_at, last_total) = self._samples[0], self._samples[-1]
-        if last_at - first_at < USUAL_WINDOW / 4:
-            return None
-        return (last_total - first_total) / (last_at - first_at) * 3600.0
+        return self._samples[bisect_right(self._samples, at, key=_time) - 1][1]
 
     @property
     def quiet_since(self) -> float | None:

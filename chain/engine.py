@@ -10,7 +10,8 @@ from typing import Final
 
 from chain.counters import CumulativeCounter
 from chain.crisislog import CrisisLog
-from chain.flows import judge_link
+from chain.expectation import Expectation
+from chain.flows import judge_link, stall_level
 from chain.impact import judge_process
 from chain.invalid import InvalidReadings
 from chain.orgs import DEFAULT_INTERVAL, STALE_AFTER_INTERVALS, Channel, MonitorLink, OrgRecord
@@ -40,6 +41,8 @@ class ChainEngine:
         self._topology = topology
         self._orgs: dict[str, OrgRecord] = {org_id: OrgRecord() for org_id in topology.org_ids}
         self._counters: dict[tuple[str, str], CumulativeCounter] = {}
+        self._links = {link.id: link for link in topology.links}
+        self._stall_level = stall_level(topology.messages_per_year)
         self._monitor = MonitorLink()
         self.log = log if log is not None else CrisisLog()
         self.unattributed = InvalidReadings()
@@ -108,11 +111,23 @@ class ChainEngine:
                         org.come_online(received_at)
             case ChannelReading(channel=channel):
                 org.channels[channel] = Channel.of(message, received_at, org.channels.get(channel))
-            case FlowCounter(link=link, direction=direction):
-                counter = self._counters.setdefault((link, direction), CumulativeCounter())
-                counter.add(received_at, message.count, message.session, sample=not retained)
+            case FlowCounter(link=link_id, direction=direction):
+                counter = self._counter(link_id, direction)
+                if counter is not None:
+                    counter.add(received_at, message.count, message.session,
+                                sample=not retained)
             case BacklogGauge(process=process, items=items):
                 org.set_backlog(process, items, received_at)
+
+    def _counter(self, link_id: str, direction: str) -> CumulativeCounter | None:
+        """The counter of one end of a link of the topology; None for a link it does not
+        have (nothing would show it, and each would cost memory)."""
+        counter = self._counters.get((link_id, direction))
+        if counter is None and (link := self._links.get(link_id)) is not None:
+            expectation = Expectation(self._topology.expected_per_hour(link),
+                                      self._topology.timezone)
+            counter = self._counters[(link_id, direction)] = CumulativeCounter(expectation)
+        return counter
 
     def apply_op(self, op: Op, *, received_at: float) -> None:
         """An operator action from `_ops/`: logged; isolations and reports change state."""
@@ -195,6 +210,7 @@ class ChainEngine:
                 self._counters.get((link.id, "received")),
                 (orgs.get(link.sender), orgs.get(link.receiver)),
                 now,
+                self._stall_level,
             )
             for link in self._topology.links
         }

@@ -1,30 +1,46 @@
-"""Judging a link from the cumulative counters at both of its ends."""
+"""Judging a link from the cumulative counters at both of its ends, as statistical decisions.
+
+A silence is STALLED once it is improbable under the link's expected rate: for a Poisson
+stream, P(no movement for a while) = e^(-expected), so the link is declared when the
+messages expected since its last movement reach `level` = ln(messages the chain carries a
+year / STALLS_PER_YEAR): a healthy chain then sees that many false declarations a year.
+STUCK is the receiver's silence judged the same way while the sender counts on. SLOW is
+a rate far below expectation over a window long enough to tell, held for SLOW_HOLD.
+docs/alarms.md gives the arithmetic for each link.
+"""
 
 from __future__ import annotations
 
+import math
 from typing import Final
 
 from chain.counters import CumulativeCounter
+from chain.expectation import improbably_few
 from chain.topology import Link
 from chain.views import LinkState, LinkView, OrgState, OrgView
 
-STALL_AFTER_GAPS: Final = 5.0
-"""A link is STALLED after this many of its usual gaps between movements without one."""
+STALLS_PER_YEAR: Final = 1.0
+"""The false-alarm budget: false STALLED or STUCK declarations a year, the whole chain."""
 STALL_MINIMUM: Final = 60.0
-"""...and never sooner than this many seconds, whatever its rate."""
+"""A silence is never declared sooner than this (seconds): the counters' reporting cadence
+is of this order, and a busy link would otherwise be judged on one missed report."""
 SLOW_FRACTION: Final = 0.5
+"""SLOW only if fewer than this fraction of the expected messages came ..."""
+SLOW_ALPHA: Final = 1e-6
+"""... and that few is this improbable (or less) for a healthy link."""
+SLOW_EXPECTED: Final = 100.0
+"""The SLOW window is as long as it takes to expect this many messages ..."""
+SLOW_WINDOW_SHORTEST: Final = 600.0
+SLOW_WINDOW_LONGEST: Final = 6 * 3600.0
+"""... but no shorter or longer than these (s); a link that cannot fill it is never SLOW."""
+SLOW_HOLD: Final = 600.0
+"""SLOW must hold at now, SLOW_HOLD / 2 and SLOW_HOLD seconds ago (Prometheus' `for:`)."""
 UNREACHABLE = (OrgState.OFFLINE, OrgState.ISOLATED)
 
 
-def stall_after(
-    link: Link, sent: CumulativeCounter | None, recv: CumulativeCounter | None
-) -> float:
-    """Seconds without movement that count as a standstill for this link."""
-    usual = max(
-        (c.usual_per_hour() or 0.0 for c in (sent, recv) if c is not None), default=0.0
-    ) or link.per_hour
-    gap = 3600.0 / usual if usual > 0 else float("inf")
-    return max(STALL_MINIMUM, STALL_AFTER_GAPS * gap)
+def stall_level(messages_per_year: float) -> float:
+    """Expected messages a silence must have missed to be declared (see the module text)."""
+    return math.log(max(messages_per_year, math.e) / STALLS_PER_YEAR)
 
 
 def judge_link(
@@ -33,31 +49,25 @@ def judge_link(
     recv: CumulativeCounter | None,
     ends: tuple[OrgView | None, OrgView | None],
     now: float,
+    level: float,
 ) -> LinkView:
-    sent_rate = sent.per_hour(now) if sent else None
-    recv_rate = recv.per_hour(now) if recv else None
-    usual = max((c.usual_per_hour() or 0.0 for c in (sent, recv) if c), default=0.0) or None
-    moves = [c.moved_at for c in (sent, recv) if c is not None and c.moved_at is not None]
-    last_movement = max(moves) if moves else None
-    quiet = [c.quiet_since for c in (sent, recv) if c is not None and c.quiet_since is not None]
-    state, since, cause = _state(link, sent, recv, ends, now, max(quiet) if quiet else None)
-    if state is LinkState.FLOWING and usual:
-        current = recv_rate if recv_rate is not None else sent_rate
-        if current is not None and current < SLOW_FRACTION * usual:
-            state, since, cause = LinkState.SLOW, None, f"{current:.0f}/h, usually {usual:.0f}/h"
+    live = [c for c in (recv, sent) if c is not None and c.first_at is not None]
+    primary = live[0] if live else None
+    moves = [c.moved_at for c in live if c.moved_at is not None]
+    state, since, cause = _state(link, sent, recv, live, ends, now, level)
     return LinkView(
         id=link.id,
         sender=link.sender,
         receiver=link.receiver,
         sent_total=sent.latest if sent else None,
         received_total=recv.latest if recv else None,
-        sent_per_hour=sent_rate,
-        received_per_hour=recv_rate,
+        sent_per_hour=sent.per_hour(now) if sent else None,
+        received_per_hour=recv.per_hour(now) if recv else None,
         state=state,
         since=since,
         cause=cause,
-        last_movement=last_movement,
-        usual_per_hour=usual,
+        last_movement=max(moves) if moves else None,
+        usual_per_hour=primary.expectation.rate_at(now) if primary else None,
     )
 
 
@@ -65,9 +75,10 @@ def _state(
     link: Link,
     sent: CumulativeCounter | None,
     recv: CumulativeCounter | None,
+    live: list[CumulativeCounter],
     ends: tuple[OrgView | None, OrgView | None],
     now: float,
-    quiet_since: float | None,
+    level: float,
 ) -> tuple[LinkState, float | None, str]:
     for end in ends:
         if end is not None and end.state in UNREACHABLE:
@@ -75,17 +86,54 @@ def _state(
             return LinkState.DOWN, end.since, why
     if sent is None and recv is None:
         return LinkState.UNKNOWN, None, "no counts yet"
-    limit = stall_after(link, sent, recv)
-    if quiet_since is None:
+    if not live:
         return LinkState.UNKNOWN, None, "only retained counts so far"
-    if now - quiet_since > limit:
-        return LinkState.STALLED, quiet_since + limit, f"no movement for over {_duration(limit)}"
-    if sent is not None and recv is not None and recv.quiet_since is not None:
-        sender_moving = sent.moved_at is not None and now - sent.moved_at <= limit
-        if sender_moving and now - recv.quiet_since > limit:
-            since = recv.quiet_since + limit
-            return LinkState.STUCK, since, f"{link.receiver} receives nothing of what is sent"
+    primary = live[0]
+    quiet = max(c.quiet_since for c in live if c.quiet_since is not None)
+    if (declared := _silence(primary, quiet, now, level)) is not None:
+        return LinkState.STALLED, declared, f"no movement for {_duration(now - quiet)}"
+    if sent is not None and recv is not None and recv.quiet_since is not None and (
+        sent.moved_at is not None and sent.moved_at > recv.quiet_since
+    ):
+        declared = _silence(recv, recv.quiet_since, now, level)
+        if declared is not None:
+            return LinkState.STUCK, declared, f"{link.receiver} receives nothing of what is sent"
+    if all(c.moved_at is None for c in live):
+        expected = primary.expectation.expected(quiet, now)
+        return LinkState.UNKNOWN, None, f"no movement seen yet ({expected:.1f} expected so far)"
+    if (slow := _slow(primary, now)) is not None:
+        return LinkState.SLOW, None, slow
     return LinkState.FLOWING, None, ""
+
+
+def _silence(counter: CumulativeCounter, quiet: float, now: float, level: float) -> float | None:
+    """When a silence since `quiet` became improbable (declared), if it has by `now`."""
+    if now - quiet < STALL_MINIMUM:
+        return None
+    improbable = counter.expectation.reaching(quiet, level, now)
+    return None if improbable is None else max(improbable, quiet + STALL_MINIMUM)
+
+
+def _slow(counter: CumulativeCounter, now: float) -> str | None:
+    """Why the rate is too low to be chance, if it has been for SLOW_HOLD."""
+    why = None
+    for back in (SLOW_HOLD, SLOW_HOLD / 2, 0.0):
+        end = now - back
+        start, expected = counter.expectation.window_back(end, SLOW_EXPECTED,
+                                                          SLOW_WINDOW_LONGEST)
+        if expected < SLOW_EXPECTED:
+            return None
+        if end - start < SLOW_WINDOW_SHORTEST:
+            start = end - SLOW_WINDOW_SHORTEST
+            expected = counter.expectation.expected(start, end)
+        first, last = counter.count_at(start), counter.count_at(end)
+        if first is None or last is None:
+            return None
+        observed = last - first
+        if observed >= SLOW_FRACTION * expected or improbably_few(observed, expected) > SLOW_ALPHA:
+            return None
+        why = f"{observed} in {_duration(end - start)}, {expected:.0f} expected"
+    return why
 
 
 def _duration(seconds: float) -> str:
@@ -93,4 +141,6 @@ def _duration(seconds: float) -> str:
         return f"{seconds:.0f}s"
     if seconds < 7200:
         return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.0f} h"
+    if seconds < 3 * 86400:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 86400:.0f} days"

@@ -13,6 +13,7 @@ import msgspec
 from msgspec import Meta
 
 from chain.errors import ConfigError
+from chain.profiles import FLAT, HOURS_PER_WEEK, Profile, zone_problem
 from chain.validation import decode_toml
 from chain.wire import ChannelName, Id
 
@@ -48,7 +49,10 @@ class Link(_Record, frozen=True, kw_only=True):
     during_outage: Text
     source: Text
     per_hour: Rate
+    """Messages per hour averaged over the year."""
     per_hour_basis: Text
+    profile: Text = FLAT.id
+    """How the rate varies over the week: the id of a [[profile]]."""
 
 
 class Process(_Record, frozen=True, kw_only=True):
@@ -72,7 +76,10 @@ class Backlog(_Record, frozen=True, kw_only=True):
 
 
 class Topology(_Record, frozen=True, kw_only=True, dict=True):
+    timezone: Text = "Europe/Amsterdam"
+    """Where the chain's office hours are: profiles are in this zone's local time."""
     sources: tuple[Source, ...] = msgspec.field(name="source", default=())
+    profiles: tuple[Profile, ...] = msgspec.field(name="profile", default=())
     organisations: tuple[Organisation, ...] = msgspec.field(name="org", default=())
     links: tuple[Link, ...] = msgspec.field(name="link", default=())
     processes: tuple[Process, ...] = msgspec.field(name="process", default=())
@@ -85,6 +92,20 @@ class Topology(_Record, frozen=True, kw_only=True, dict=True):
     @cached_property
     def by_org(self) -> Mapping[str, Organisation]:
         return {org.id: org for org in self.organisations}
+
+    @cached_property
+    def by_profile(self) -> Mapping[str, Profile]:
+        return {FLAT.id: FLAT, **{profile.id: profile for profile in self.profiles}}
+
+    def expected_per_hour(self, link: Link) -> tuple[float, ...]:
+        """The link's prior: expected messages per hour for each hour of the week."""
+        profile = self.by_profile.get(link.profile, FLAT)
+        return tuple(link.per_hour * weight for weight in profile.weights())
+
+    @cached_property
+    def messages_per_year(self) -> float:
+        """What the whole chain is expected to carry in a year, by the links' priors."""
+        return sum(link.per_hour for link in self.links) * HOURS_PER_WEEK * 365 / 7
 
     def links_of(self, org: str) -> tuple[Link, ...]:
         return tuple(link for link in self.links if org in (link.sender, link.receiver))
@@ -109,6 +130,7 @@ def _cross_check(topology: Topology) -> list[str]:
         ("link", tuple(link.id for link in topology.links)),
         ("process", tuple(p.id for p in topology.processes)),
         ("backlog", tuple(b.id for b in topology.backlogs)),
+        ("profile", tuple(p.id for p in topology.profiles)),
     ]
     for section, ids in sections:
         seen: set[str] = set()
@@ -136,6 +158,14 @@ def _cross_check(topology: Topology) -> list[str]:
                 problems.append(f"link[{index}].{key}: unknown organisation {org!r}")
         if link.sender == link.receiver:
             problems.append(f"link[{index}]: a link must join two organisations")
+    if (problem := zone_problem(topology.timezone)) is not None:
+        problems.append(f"timezone: {problem}")
+    profiles = set(topology.by_profile)
+    problems.extend(
+        f"link[{index}].profile: {link.profile!r} is not a [[profile]] id"
+        for index, link in enumerate(topology.links)
+        if link.profile not in profiles
+    )
     for index, process in enumerate(topology.processes):
         if process.org not in orgs:
             problems.append(f"process[{index}].org: unknown organisation {process.org!r}")

@@ -209,14 +209,20 @@ def test_flow_rate_from_cumulative_counters(engine: ChainEngine) -> None:
     assert link.received_per_hour is None
 
 
-def test_counter_reset_is_not_a_negative_rate(engine: ChainEngine) -> None:
-    """A decrease or a new session continues counting from the last value."""
+def test_counter_reset_is_a_new_baseline_not_movement(engine: ChainEngine) -> None:
+    """A decrease or a new session starts counting again from its value: the total does not
+    jump, and the rate counts only from the reset, "—" until a minute has passed."""
     engine.apply(f.flow(100, seq=1), received_at=T0)
-    engine.apply(f.flow(5, seq=2), received_at=T0 + 60)
-    engine.apply(f.flow(15, session=2, seq=1), received_at=T0 + 120)
-    engine.apply(f.flow(20, session=2, seq=2), received_at=T0 + 180)
+    engine.apply(f.flow(110, seq=2), received_at=T0 + 60)
+    engine.apply(f.flow(5, seq=3), received_at=T0 + 120)
+    assert engine.view(T0 + 120).link("om-justid").sent_per_hour is None
+    engine.apply(f.flow(15, session=2, seq=1), received_at=T0 + 180)
     link = engine.view(T0 + 180).link("om-justid")
-    assert link.sent_per_hour == pytest.approx((5 + 15 + 5) / 180 * 3600)
+    assert (link.last_movement, link.sent_per_hour) == (T0 + 60, None)
+    engine.apply(f.flow(20, session=2, seq=2), received_at=T0 + 240)
+    link = engine.view(T0 + 240).link("om-justid")
+    assert link.sent_per_hour == pytest.approx(5 / 60 * 3600)
+    assert link.last_movement == T0 + 240
 
 
 def test_retained_counter_is_a_baseline_not_a_rate_sample(engine: ChainEngine) -> None:
