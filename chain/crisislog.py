@@ -1,4 +1,10 @@
-"""The crisis log: every change of state, and everything the operators did, in time order."""
+"""The crisis log: every change of state that held, and everything the operators did, in
+time order.
+
+A change of a link or a process enters the log once it has held for HOLD (a state that
+comes and goes within that is not news); a run of back-and-forth on one subject within
+FLAPPING_WINDOW is one entry, rewritten with the latest state and how often it changed.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,12 @@ from chain.views import ChainView
 from chain.wire import Acknowledgement, Annotation, ExerciseInject, Isolation, ManualReport, Op
 
 MAX_ENTRIES: Final = 20_000
+HOLD: Final = 300.0
+"""Seconds a link's or a process's new state must hold before it is logged (an
+organisation's states are confirmed by their own rules: STALE after three intervals,
+OFFLINE on a confirmed Will, so they are logged at once)."""
+FLAPPING_WINDOW: Final = 1800.0
+"""Changes of one subject less than this apart (s) are one run: one entry."""
 
 
 class EntryKind(enum.StrEnum):
@@ -36,6 +48,21 @@ class LogEntry(msgspec.Struct, frozen=True, kw_only=True, order=True):
     author: str = ""
     state: str = ""
     """The new state (`OrgState`, `LinkState` or `ProcessState` value) of a state change."""
+    changes: int = 1
+    """How many changes of its subject this entry stands for (a run of back-and-forth)."""
+    last_at: float | None = None
+    """When the latest of those changes happened, if more than one."""
+
+
+class _Run:
+    """A subject's changes in quick succession, shown as one entry."""
+
+    __slots__ = ("entry", "latest", "states")
+
+    def __init__(self, *, entry: LogEntry, states: set[str], latest: float) -> None:
+        self.entry = entry
+        self.states = states
+        self.latest = latest
 
 
 class CrisisLog:
@@ -47,6 +74,10 @@ class CrisisLog:
         self.dropped = 0
         self._last: dict[tuple[EntryKind, str], str] = {}
         self._logged_at: dict[tuple[EntryKind, str], float] = {}
+        self._pending: dict[tuple[EntryKind, str], tuple[str, float]] = {}
+        """A new state not yet held for HOLD: (state, since when)."""
+        self._runs: dict[tuple[EntryKind, str], _Run] = {}
+        """Each subject's latest entry, to extend while its changes come in a run."""
         self._seen_ops: set[str] = set()
         self._monitor_up: bool | None = None
 
@@ -72,27 +103,68 @@ class CrisisLog:
               for p in view.processes),
         ]
         for kind, subject, state, since, cause in subjects:
-            if self._last.get((kind, subject)) == state:
+            key = (kind, subject)
+            if self._last.get(key) == state:
+                self._pending.pop(key, None)  # back before it held: nothing happened
                 continue
             # Until a subject's first news, coming out of "unknown" is where it starts, not a
             # change: so a screen that looked before the first message logs what one that
             # looked after it logs.
-            first = (kind, subject) not in self._logged_at and (
-                self._last.get((kind, subject), "unknown") == "unknown"
-            )
-            self._last[(kind, subject)] = state
+            first = key not in self._logged_at and self._last.get(key, "unknown") == "unknown"
             if first and state in ("unknown", "ok", "flowing", "online"):
+                self._last[key] = state
                 continue  # the starting point is not news
-            text = state.upper().replace("_", " ") + (f": {cause}" if cause else "")
             # A state's `since` dates the change, unless it predates the previous change
-            # (back ONLINE keeps its first online time): then the change is dated now.
-            previous = self._logged_at.get((kind, subject), float("-inf"))
-            at = since if since is not None and previous <= since <= view.at else view.at
-            self._logged_at[(kind, subject)] = at
-            changes.append(LogEntry(at=at, kind=kind, subject=subject, text=text, state=state))
-        for entry in changes:
-            self._add(entry)
+            # (back ONLINE keeps its first online time): then it is dated when first seen.
+            previous = self._logged_at.get(key, float("-inf"))
+            dated = since if since is not None and previous <= since <= view.at else None
+            at = dated if dated is not None else self._first_seen(key, state, view.at)
+            if kind is not EntryKind.ORG and view.at - at < HOLD:
+                continue
+            self._pending.pop(key, None)
+            before = self._last.get(key, "unknown")
+            self._last[key] = state
+            text = state.upper().replace("_", " ") + (f": {cause}" if cause else "")
+            self._logged_at[key] = at
+            entry = LogEntry(at=at, kind=kind, subject=subject, text=text, state=state)
+            changes.append(entry)
+            self._add_change(entry, before)
         return changes
+
+    def _first_seen(self, key: tuple[EntryKind, str], state: str, now: float) -> float:
+        """When `state` was first seen for `key` in the evaluations since it last changed."""
+        pending = self._pending.get(key)
+        if pending is None or pending[0] != state:
+            pending = self._pending[key] = (state, now)
+        return pending[1]
+
+    def _add_change(self, entry: LogEntry, before: str) -> None:
+        """Log a change, or fold it into its subject's run: a change back to a state the run
+        has been in (`before` it began included), within FLAPPING_WINDOW of its latest."""
+        key = (entry.kind, entry.subject)
+        run = self._runs.get(key)
+        index = self._index_of(run.entry) if run is not None else None
+        if run is None or index is None or entry.at - run.latest >= FLAPPING_WINDOW \
+                or entry.state not in run.states:
+            self._runs[key] = _Run(entry=entry, states={before, entry.state}, latest=entry.at)
+            self._add(entry)
+            return
+        changes = run.entry.changes + 1
+        first_text = run.entry.text.split("; now ", 1)[0]
+        run.entry = msgspec.structs.replace(
+            run.entry, text=f"{first_text}; now {entry.text} ({changes} changes)",
+            state=entry.state, changes=changes, last_at=entry.at)
+        run.latest = entry.at
+        self.entries[index] = run.entry
+
+    def _index_of(self, entry: LogEntry) -> int | None:
+        """Where `entry` is (a recent one: searched from the end), if still kept."""
+        for index in range(len(self.entries) - 1, -1, -1):
+            if self.entries[index] is entry:
+                return index
+            if self.entries[index].at < entry.at:
+                return None
+        return None
 
     def record_op(self, op: Op, received_at: float) -> LogEntry | None:
         if op.id in self._seen_ops:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chain.crisislog import EntryKind
+from chain.crisislog import FLAPPING_WINDOW, HOLD, EntryKind
 from chain.engine import ChainEngine
 from chain.errors import PayloadError
 from chain.views import OrgState
@@ -92,8 +92,10 @@ def test_every_state_change_is_logged_at_its_since(engine: ChainEngine) -> None:
         (T0 + 15, "STALE: no heartbeat for 30s"),
         (T0 + 40, "OFFLINE: lost"),
     ]
+    assert engine.log.filtered(kinds=[EntryKind.PROCESS]) == []  # not held for HOLD yet
+    engine.evaluate(T0 + 40 + HOLD)
     processes = engine.log.filtered(kinds=[EntryKind.PROCESS])
-    assert {e.subject for e in processes} >= {"charging"}  # an OM process, BLOCKED
+    assert {(e.subject, e.at) for e in processes} >= {("charging", T0 + 40)}  # BLOCKED
 
 
 def test_annotations_and_acks_are_logged_once(engine: ChainEngine) -> None:
@@ -120,7 +122,8 @@ def test_clock_skew_is_measured_but_never_decides_freshness(engine: ChainEngine)
 
 
 def test_recovery_is_logged_when_it_happens(engine: ChainEngine) -> None:
-    """Back ONLINE after DEGRADED is dated at the recovery, not at the first online time."""
+    """Back ONLINE after DEGRADED is dated at the recovery, not at the first online time;
+    within FLAPPING_WINDOW it is the same entry, rewritten, outside it one of its own."""
     engine.apply(f.online(interval=5.0), received_at=T0)
     engine.evaluate(T0 + 1)
     engine.apply(f.channel(up=False, seq=2), received_at=T0 + 2)
@@ -128,6 +131,15 @@ def test_recovery_is_logged_when_it_happens(engine: ChainEngine) -> None:
     engine.apply(f.channel(up=True, seq=3), received_at=T0 + 4)
     engine.evaluate(T0 + 5)
     entries = engine.log.filtered(subject="om", kinds=[EntryKind.ORG])
-    assert [(e.at, e.text) for e in entries] == [
-        (T0 + 2, "DEGRADED: email down"), (T0 + 5, "ONLINE"),
+    assert [(e.at, e.last_at, e.text) for e in entries] == [
+        (T0 + 2, T0 + 5, "DEGRADED: email down; now ONLINE (2 changes)"),
+    ]
+    later = T0 + 5 + FLAPPING_WINDOW
+    for seq, (up, at) in enumerate(((False, later), (True, later + 2 * FLAPPING_WINDOW)), 4):
+        engine.apply(f.heartbeat(seq=seq * 10, interval=5.0), received_at=at)
+        engine.apply(f.channel(up=up, seq=seq * 10 + 1), received_at=at)
+        engine.evaluate(at + 1)
+    entries = engine.log.filtered(subject="om", kinds=[EntryKind.ORG])
+    assert [(e.at, e.text) for e in entries][1:] == [
+        (later, "DEGRADED: email down"), (later + 2 * FLAPPING_WINDOW + 1, "ONLINE"),
     ]
