@@ -14,6 +14,7 @@ from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from agents.simulator import TRANSIT_SECONDS
+from agents.traffic import counted, expected
 from chain.scenario import (
     BacklogEvent,
     ChannelEvent,
@@ -124,8 +125,12 @@ class ScriptedChain:
     # ----------------------------------------------------------------- flows and backlogs
 
     def flow_count(self, link: Link, at: float) -> int:
-        """Messages counted on the link from day 0 to `at`, each stretch at its own rate."""
-        return int(link.per_hour / 3600 * self._integral(self._rates.get(link.id), at, 1.0))
+        """Messages counted on the link from day 0 to `at`: its profile's expectation, each
+        stretch times the scenario's rate for it, with the simulator's irregularity."""
+        carried = sum(rate * (expected(self.topology, link, stop)
+                              - expected(self.topology, link, start))
+                      for start, stop, rate in self._stretches(self._rates.get(link.id), at, 1.0))
+        return counted(link.id, carried)
 
     def backlog(self, backlog: Backlog, at: float) -> int:
         items = float(backlog.typical)
@@ -148,10 +153,6 @@ class ScriptedChain:
             value = new
         if at > current:
             yield current, at, value
-
-    def _integral(self, steps: _Steps[float] | None, at: float, default: float) -> float:
-        return sum((stop - start) * value
-                   for start, stop, value in self._stretches(steps, at, default))
 
     # ----------------------------------------------------------------- injects
 

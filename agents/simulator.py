@@ -2,7 +2,8 @@
 
 Every figure is a deterministic function of simulated time, so the two ends of a link,
 running in different agents or processes, agree on their counts without talking.
-Magnitudes come from `seeds/chain.toml` (each marked there as derived or placeholder).
+Magnitudes come from `seeds/chain.toml` (each marked there as derived or placeholder); flows
+follow their link's profile with Poisson-like irregularity (`agents.traffic`).
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Final, TypedDict
 
+from agents.traffic import ANCHOR, count
 from chain.topology import Topology
 from chain.wire import BacklogGauge, ChannelReading, FlowCounter, Message
 
-ANCHOR: Final = datetime(2025, 1, 1, tzinfo=UTC).timestamp()
-"""Counters count from here, so every simulated agent derives the same totals."""
+__all__ = ["ANCHOR", "OUTAGE_BLOCK", "OUTAGE_CHANCE", "TRANSIT_SECONDS", "SimulatedOrg"]
+
 TRANSIT_SECONDS: Final = 45.0
 """Simulated delay between a message leaving the sender and the receiver counting it."""
 OUTAGE_BLOCK: Final = 20 * 60.0
@@ -74,13 +76,14 @@ class SimulatedOrg:
             if link.sender == self.org:
                 readings.append(
                     FlowCounter(
-                        **envelope, link=link.id, direction="sent", count=_count(link.per_hour, t)
+                        **envelope, link=link.id, direction="sent",
+                        count=count(self.topology, link, t),
                     )
                 )
             if link.receiver == self.org:
-                count = _count(link.per_hour, t - TRANSIT_SECONDS)
+                received = count(self.topology, link, t - TRANSIT_SECONDS)
                 readings.append(
-                    FlowCounter(**envelope, link=link.id, direction="received", count=count)
+                    FlowCounter(**envelope, link=link.id, direction="received", count=received)
                 )
         for backlog in self._backlogs:
             phase = 2 * math.pi * _unit(backlog.id)
@@ -90,6 +93,3 @@ class SimulatedOrg:
             )
         return readings
 
-
-def _count(per_hour: float, t: float) -> int:
-    return max(0, int(per_hour * (t - ANCHOR) / 3600))
