@@ -27,12 +27,16 @@ class CumulativeCounter:
     rates count again from there.
     """
 
-    __slots__ = ("_last_live", "_offset", "_raw", "_samples", "_session", "expectation",
-                 "first_at", "moved_at", "reset_at", "total")
+    __slots__ = ("_last_live", "_level", "_offset", "_raw", "_samples", "_session",
+                 "expectation", "first_at", "moved_at", "recovered_at", "reset_at", "total")
 
-    def __init__(self, expectation: Expectation) -> None:
+    def __init__(self, expectation: Expectation, *, stall_level: float) -> None:
         self.expectation = expectation
         """What this end is expected to count, learned from what it counts."""
+        self._level = stall_level
+        self.recovered_at: float | None = None
+        """When it last moved after a silence long enough to be declared a stall: a rate
+        measured across that silence says nothing new, so it is not judged slow on it."""
         self._samples: deque[tuple[float, int]] = deque()
         self._last_live: tuple[float, int] | None = None
         self._offset = 0
@@ -66,6 +70,9 @@ class CumulativeCounter:
             self.reset_at = at
             self.expectation.learn(at, at, 0)  # nothing is known of the time around a reset
         elif self._samples and self.total > previous:
+            quiet = self.quiet_since
+            if quiet is not None and self.expectation.reaching(quiet, self._level, at):
+                self.recovered_at = at
             self.moved_at = at
         if self._samples and at < self._samples[-1][0]:
             at = self._samples[-1][0]

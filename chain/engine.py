@@ -126,7 +126,8 @@ class ChainEngine:
         if counter is None and (link := self._links.get(link_id)) is not None:
             expectation = Expectation(self._topology.expected_per_hour(link),
                                       self._topology.timezone)
-            counter = self._counters[(link_id, direction)] = CumulativeCounter(expectation)
+            counter = self._counters[(link_id, direction)] = CumulativeCounter(
+                expectation, stall_level=self._stall_level)
         return counter
 
     def apply_op(self, op: Op, *, received_at: float) -> None:

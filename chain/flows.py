@@ -126,6 +126,8 @@ def _slow(counter: CumulativeCounter, now: float) -> str | None:
         if end - start < SLOW_WINDOW_SHORTEST:
             start = end - SLOW_WINDOW_SHORTEST
             expected = counter.expectation.expected(start, end)
+        if counter.recovered_at is not None and start < counter.recovered_at:
+            return None  # a stall is in the window: moving again, it is FLOWING at once
         first, last = counter.count_at(start), counter.count_at(end)
         if first is None or last is None:
             return None

@@ -35,8 +35,10 @@ class Feed:
     """Both ends of `link` counting, on the engine's injected clock."""
 
     def __init__(self, engine: ChainEngine, link_id: str = "om-justid", *,
-                 seed: int | None = None) -> None:
+                 seed: int | None = None, interval: float = INTERVAL) -> None:
         self.engine = engine
+        self.interval = interval
+        """The agents' heartbeat and reading cadence (s)."""
         self.link = next(link for link in engine.topology.links if link.id == link_id)
         self.orgs = sorted({self.link.sender, self.link.receiver, "justis"})
         self.seq = dict.fromkeys(self.orgs, 1)
@@ -45,34 +47,41 @@ class Feed:
         self.owed = 0.0
         self.scale = 1.0
         """What fraction of the expected rate the link carries."""
+        self.silent: set[str] = set()
+        """Organisations whose agents send nothing (dead, or cut off)."""
         self.random = random.Random(seed) if seed is not None else None
         """With a seed, a Poisson stream at the expected rate; without, exactly that rate."""
 
     def start(self, at: float) -> None:
         for org in self.orgs:
-            self.engine.apply(f.online(org=org, seq=1, interval=INTERVAL), received_at=at)
+            self.engine.apply(f.online(org=org, seq=1, interval=self.interval), received_at=at)
 
     def tick(self, at: float, *, send: bool = True, receive: bool = True) -> None:
-        """One reading round at `at`: what the last INTERVAL carried, and heartbeats."""
+        """One reading round at `at`: what the last interval carried, and heartbeats."""
         carried = self._carried(at)
         if send:
             self.sent += carried
         if receive and send:
             self.received += carried
         for org in self.orgs:
+            if org in self.silent:
+                continue
             self.seq[org] += 1
             self.engine.apply(f.heartbeat(org=org, session=self.session[org],
-                                          seq=self.seq[org], interval=INTERVAL), received_at=at)
+                                          seq=self.seq[org], interval=self.interval),
+                              received_at=at)
         for org, direction, count in ((self.link.sender, "sent", self.sent),
                                       (self.link.receiver, "received", self.received)):
+            if org in self.silent:
+                continue
             self.seq[org] += 1
             self.engine.apply(f.flow(count, org=org, link=self.link.id, direction=direction,
                                      session=self.session[org], seq=self.seq[org]),
                               received_at=at)
 
     def _carried(self, at: float) -> int:
-        expected = (self.scale * expected_rate(self.engine, self.link, at - INTERVAL / 2)
-                    * INTERVAL / 3600)
+        expected = (self.scale * expected_rate(self.engine, self.link, at - self.interval / 2)
+                    * self.interval / 3600)
         if self.random is None:
             self.owed += expected
             carried = math.floor(self.owed)
@@ -80,11 +89,27 @@ class Feed:
             return carried
         return _poisson(self.random, expected)
 
-    def run(self, start: float, end: float, **flags: bool) -> float:
+    def restart(self, org: str, at: float, *, count_from: int) -> None:
+        """`org`'s agent starts again on a new session, its counter starting at `count_from`."""
+        self.silent.discard(org)
+        self.session[org] += 1
+        self.seq[org] = 1
+        self.engine.apply(f.online(org=org, session=self.session[org], seq=1,
+                                   interval=self.interval), received_at=at)
+        if org == self.link.sender:
+            self.sent = count_from
+        if org == self.link.receiver:
+            self.received = count_from
+
+    def run(self, start: float, end: float, *, evaluate: bool = False, **flags: bool) -> float:
+        """Tick from `start` until `end`; with `evaluate`, the engine is evaluated after each
+        tick, as a screen would, so its log fills."""
         at = start
         while at < end:
             self.tick(at, **flags)
-            at += INTERVAL
+            if evaluate:
+                self.engine.evaluate(at)
+            at += self.interval
         return at
 
 
