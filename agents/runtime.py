@@ -2,7 +2,10 @@
 
 Liveness contract (docs/protocol.md): a retained `status` online on connect, a heartbeat
 every `interval`, a retained `status` offline (cause `stopped`) on a planned stop, and a
-retained Last Will (cause `lost`) that the broker publishes if the connection dies.
+retained Last Will (cause `lost`) that the broker publishes if the connection dies. A Will
+that lands on the status topic while we live (an older session's, or one the broker sent late
+for an earlier connection of ours) is answered with the birth again, so that no monitor
+starting later reads a live agent as OFFLINE.
 
 Readings are produced on schedule whether or not the broker is reachable. While it is not,
 they wait in the outbox (store-and-forward) and are delivered after the reconnect, in
@@ -25,10 +28,11 @@ import aiomqtt
 import msgspec
 
 from agents.outbox import Outbox
+from chain.errors import PayloadError
 from chain.topics import Topics
-from chain.wire import WILL_SEQ, Heartbeat, Message, Status, encode
+from chain.wire import WILL_SEQ, Heartbeat, Message, Status, decode, encode
 from mqtt.address import BrokerAddress, as_brokers, describe
-from mqtt.connection import cancel_and_wait, make_client, run_connected, until_disconnected
+from mqtt.connection import cancel_and_wait, make_client, run_connected, subscribe
 
 STOP_PUBLISH_TIMEOUT = 2.0
 DRAIN_BATCH = 200
@@ -78,6 +82,8 @@ class Agent:
         self._connection_lost: asyncio.Task[None] | None = None
         self._buffered = asyncio.Event()
         """Set when readings went into the outbox: the drainer has work while connected."""
+        self._overwritten = asyncio.Event()
+        """Set when a Will replaced our retained birth: it is due again (see _rebirth)."""
         self.log = logging.LoggerAdapter(logging.getLogger("ketenwacht.agent"), {"org": org})
 
     # ----------------------------------------------------------------- messages
@@ -152,8 +158,10 @@ class Agent:
 
     async def _work(self, client: aiomqtt.Client) -> None:
         await self.publish(client, self._status("online", None))
+        self._overwritten.clear()
         self.log.info("connected to %s", self.address.url)
-        self._connection_lost = asyncio.create_task(until_disconnected(client))
+        # Subscribed after the birth, so the retained copy it brings back is that birth.
+        self._connection_lost = asyncio.create_task(self._watch_own_status(client))
         self._live = client
         self._first_connection.set()
         try:
@@ -227,16 +235,64 @@ class Agent:
     async def _drain_until_lost(
         self, client: aiomqtt.Client, lost: asyncio.Task[None]
     ) -> None:
-        """Drain for as long as the connection lives, but give up as soon as it drops: aiomqtt
-        leaves a publish that was in flight then waiting for its PUBACK until its timeout."""
-        draining = asyncio.create_task(self._drain_whenever_buffered(client))
+        """Drain (and be born again when due) for as long as the connection lives, but give up
+        as soon as it drops: aiomqtt leaves a publish that was in flight then waiting for its
+        PUBACK until its timeout. A planned stop cancels both before its last round."""
+        jobs = [asyncio.create_task(self._drain_whenever_buffered(client)),
+                asyncio.create_task(self._rebirth(client))]
         try:
-            await asyncio.wait({draining, lost}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({*jobs, lost}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            if not draining.done():
-                await cancel_and_wait(draining)
-        if not draining.cancelled():
-            draining.result()
+            await cancel_and_wait(*jobs)
+        for job in jobs:
+            if not job.cancelled():
+                job.result()
+
+    async def _watch_own_status(self, client: aiomqtt.Client) -> None:
+        """Return nothing, ever: raise MqttError once the connection drops (as
+        mqtt.connection.until_disconnected does); meanwhile note every Will that replaces our
+        birth on our own status topic."""
+        topic = self.topics.status(self.org)
+        try:
+            await subscribe(client, topic, qos=1)
+        except aiomqtt.MqttError as error:
+            # If the link died, the iteration below says so at once; else we live unwatched.
+            self.log.warning("not watching %s: %s", topic, error)
+        async for message in client.messages:
+            if self._overwrites_birth(message.payload):
+                self._overwritten.set()
+        raise aiomqtt.MqttError("message iteration ended")
+
+    def _overwrites_birth(self, payload: object) -> bool:
+        """An offline status of an older session (its late Will), or our own session's Will
+        (the broker dropped a connection of ours). Our birth and our stop are no news."""
+        if not isinstance(payload, bytes) or not payload:
+            self.log.debug("ignored on our status topic: an empty payload")
+            return False
+        try:
+            status = decode(payload)
+        except PayloadError as error:
+            self.log.debug("ignored on our status topic: %s", error)
+            return False
+        if not isinstance(status, Status) or status.org != self.org:
+            self.log.debug("ignored on our status topic: not a status of ours")
+            return False
+        return status.state == "offline" and (
+            status.session < self.session
+            or (status.session == self.session and status.seq == WILL_SEQ)
+        )
+
+    async def _rebirth(self, client: aiomqtt.Client) -> None:
+        """Publish the retained birth again whenever a Will has replaced it."""
+        while True:
+            await self._overwritten.wait()
+            self._overwritten.clear()
+            if await self._send_live(client, [self._status("online", None)]):
+                self.log.info("a Last Will replaced our birth on the broker; birth published "
+                              "again")
+            else:
+                self.log.warning("a Last Will replaced our birth on the broker; publishing "
+                                 "the birth again failed")
 
     async def _drain_whenever_buffered(self, client: aiomqtt.Client) -> None:
         """Drain now, and again whenever readings are buffered while connected (a live
