@@ -1,0 +1,244 @@
+"""The simulated chain fed into a real engine, with one fault injected: what the engine
+declares, how soon, and how soon it could have (bench/alarm_quality.py reports it).
+
+A fault run feeds only the organisations and links the fault touches (a link is judged
+from its two counters and its two ends alone), from WARM_UP before the fault, and judges at
+every reading round, so a delay is measured to within one cadence. An organisation that
+dies stops its agent (no heartbeat, no Will) and its systems: what it sends stops (its
+partners receive nothing more), what it is sent its partners go on counting (unanswered).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Final, Literal
+
+from agents.simulator import TRANSIT_SECONDS
+from agents.traffic import count
+from chain.engine import ChainEngine
+from chain.profiles import hour_of_week
+from chain.topology import Link, Topology
+from chain.views import ChainView, LinkState, OrgState
+from chain.wire import ChannelReading, FlowCounter, Heartbeat, Status
+
+INTERVAL: Final = 60.0
+"""Heartbeat and reading cadence of every simulated agent (s)."""
+WARM_UP: Final = 6 * 3600.0
+"""Healthy traffic before a fault."""
+ORG_WINDOW: Final = 3600.0
+"""How long a dead organisation is watched at the least; and for what its links become,
+1.5 times the longest of their theoretical delays (up to LONGEST_WINDOW)."""
+LONGEST_WINDOW: Final = 7 * 86_400.0
+
+Kind = Literal["sender stops", "receiver stops", "org dies", "channel down"]
+KINDS: Final[tuple[Kind, ...]] = ("sender stops", "receiver stops", "org dies", "channel down")
+EXPECTED: Final[dict[str, str]] = {"sender stops": LinkState.STALLED.value,
+                                    "receiver stops": LinkState.STUCK.value,
+                                    "org dies": f"{OrgState.STALE.value}/{OrgState.OFFLINE.value}",
+                                    "channel down": OrgState.DEGRADED.value}
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: Kind
+    at: float
+    subject: str
+    """The link (sender/receiver stops) or the organisation (org dies, channel down)."""
+    channel: str = ""
+
+
+@dataclass
+class Outcome:
+    fault: Fault
+    delay: float | None = None
+    """Fault to the first judgement showing the expected state; None if it never did."""
+    theory: float | None = None
+    """For STALLED and STUCK: fault to when the silence became improbable, plus a cadence."""
+    links: dict[str, tuple[str, float]] = field(default_factory=dict)
+    """For a dead organisation: link -> (first state other than FLOWING/UNKNOWN, delay)."""
+    link_theory: dict[str, float] = field(default_factory=dict)
+    """For a dead organisation: link -> theoretical delay of its STALLED or STUCK."""
+
+
+class SimChain:
+    """Agents of `orgs` reporting `links` (traffic from agents.traffic) into an engine."""
+
+    def __init__(self, topology: Topology, orgs: Sequence[str], links: Sequence[Link],
+                 fault: Fault | None = None) -> None:
+        self.topology = topology
+        self.engine = ChainEngine(topology)
+        self.orgs = tuple(orgs)
+        self.links = tuple(links)
+        self.fault = fault
+        self._seq = dict.fromkeys(self.orgs, 0)
+        self.last: dict[tuple[str, str], int] = {}
+        """The latest count each end reported."""
+        self.moved: dict[tuple[str, str], float] = {}
+        """When each end's reported count last went up (receive time)."""
+
+    def start(self, at: float) -> None:
+        self.engine.monitor_connected(at)
+        ts = datetime.fromtimestamp(at, UTC)
+        for org in self.orgs:
+            self.engine.apply(Status(org=org, session=1, seq=self._next(org), ts=ts,
+                                     state="online", interval=INTERVAL), received_at=at)
+
+    def tick(self, at: float) -> None:
+        """One reading round: every live agent's heartbeat, channels and counters."""
+        ts = datetime.fromtimestamp(at, UTC)
+        apply = self.engine.apply
+        for org in self.orgs:
+            if self._dead(org, at):
+                continue
+            apply(Heartbeat(org=org, session=1, seq=self._next(org), ts=ts, interval=INTERVAL),
+                  received_at=at)
+            for channel in self.topology.by_org[org].channels:
+                up = not self._hit("channel down", org, at) or channel != self._channel()
+                apply(ChannelReading(org=org, session=1, seq=self._next(org), ts=ts,
+                                     channel=channel, up=up, latency_ms=20.0 if up else None),
+                      received_at=at)
+        for link in self.links:
+            stopped = self._hit("sender stops", link.id, at) or self._dead(link.sender, at)
+            sent = min(at, self._fault_at()) if stopped else at
+            received = min(at - TRANSIT_SECONDS, sent)
+            if self._hit("receiver stops", link.id, at):
+                received = min(at, self._fault_at()) - TRANSIT_SECONDS
+            for org, direction, when in ((link.sender, "sent", sent),
+                                         (link.receiver, "received", received)):
+                if self._dead(org, at):
+                    continue
+                reading = count(self.topology, link, when)
+                key = (link.id, direction)
+                if reading > self.last.get(key, reading):
+                    self.moved[key] = at
+                self.last[key] = reading
+                apply(FlowCounter(org=org, session=1, seq=self._next(org), ts=ts, link=link.id,
+                                  direction="sent" if direction == "sent" else "received",
+                                  count=reading), received_at=at)
+
+    def _next(self, org: str) -> int:
+        self._seq[org] += 1
+        return self._seq[org]
+
+    def _hit(self, kind: Kind, subject: str, at: float) -> bool:
+        f = self.fault
+        return f is not None and f.kind == kind and f.subject == subject and at >= f.at
+
+    def _dead(self, org: str, at: float) -> bool:
+        return self._hit("org dies", org, at)
+
+    def _fault_at(self) -> float:
+        return self.fault.at if self.fault is not None else math.inf
+
+    def _channel(self) -> str:
+        return self.fault.channel if self.fault is not None else ""
+
+
+def plan(topology: Topology, rng: random.Random, faults: int, start: float,
+         end: float) -> list[Fault]:
+    """`faults` faults, the kinds in turn, each at a random moment of [start, end)."""
+    orgs = [org for org in topology.org_ids if topology.links_of(org)]
+    planned: list[Fault] = []
+    for index in range(faults):
+        kind = KINDS[index % len(KINDS)]
+        at = round(rng.uniform(start, end))
+        if kind in ("sender stops", "receiver stops"):
+            planned.append(Fault(kind, at, rng.choice(topology.links).id))
+        elif kind == "org dies":
+            planned.append(Fault(kind, at, rng.choice(orgs)))
+        else:
+            org = rng.choice(orgs)
+            planned.append(Fault(kind, at, org, rng.choice(topology.by_org[org].channels)))
+    return planned
+
+
+def reach(topology: Topology, link: Link, start: float, level: float) -> float:
+    """When `level` messages were expected since `start` under the link's prior, integrated
+    hour by hour straight off `topology.expected_per_hour` (not the engine's code)."""
+    rates = topology.expected_per_hour(link)
+    total, t = 0.0, start
+    while t - start < LONGEST_WINDOW:
+        hour_end = (t // 3600 + 1) * 3600
+        per_second = rates[hour_of_week(int(t // 3600), topology.timezone)] / 3600
+        if total + per_second * (hour_end - t) >= level:
+            return t + (level - total) / per_second
+        total += per_second * (hour_end - t)
+        t = hour_end
+    return math.inf
+
+
+def run(topology: Topology, fault: Fault, level: float) -> Outcome:
+    """Feed the chain around `fault` until the engine declares it or its window closes."""
+    by_id = {link.id: link for link in topology.links}
+    link = by_id.get(fault.subject)
+    if link is not None:
+        orgs: list[str] = [link.sender, link.receiver]
+        links = [link]
+    elif fault.kind == "org dies":
+        links = list(topology.links_of(fault.subject))
+        orgs = sorted({fault.subject} | {o for k in links for o in (k.sender, k.receiver)})
+    else:
+        orgs, links = [fault.subject], []
+    chain = SimChain(topology, orgs, links, fault)
+    at = (fault.at - WARM_UP) // INTERVAL * INTERVAL  # readings on the minute, faults not
+    chain.start(at - INTERVAL)
+    outcome = Outcome(fault)
+    end = fault.at + ORG_WINDOW
+    theory_set = False
+    while at <= end:
+        chain.tick(at)
+        if at >= fault.at:
+            if not theory_set:
+                theory_set = True
+                if link is not None:
+                    outcome.theory = _theory(chain, topology, link, fault, level)
+                    end = fault.at + min(LONGEST_WINDOW, 3 * max(outcome.theory, 0) + 3600)
+                elif fault.kind == "org dies":
+                    outcome.link_theory = {k.id: _theory(chain, topology, k, fault, level)
+                                           for k in links}
+                    longest = max(outcome.link_theory.values(), default=0.0)
+                    end = fault.at + min(LONGEST_WINDOW, max(ORG_WINDOW, 1.5 * longest))
+            view = chain.engine.evaluate(at)
+            if _judge(view, fault, outcome, at, links):
+                break
+        at += INTERVAL
+    return outcome
+
+
+def _theory(chain: SimChain, topology: Topology, link: Link, fault: Fault,
+            level: float) -> float:
+    """Fault to when the silence it causes on `link` became improbable, plus a cadence:
+    STALLED counts from the later end's last movement, STUCK from the receiver's."""
+    stalls = fault.kind == "sender stops" or (
+        fault.kind == "org dies" and fault.subject == link.sender)
+    ends = ("sent", "received") if stalls else ("received",)
+    moved = max((chain.moved[(link.id, end)] for end in ends if (link.id, end) in chain.moved),
+                default=fault.at - WARM_UP)
+    return reach(topology, link, moved, level) + INTERVAL - fault.at
+
+
+def _judge(view: ChainView, fault: Fault, outcome: Outcome, at: float,
+           links: Sequence[Link]) -> bool:
+    """Note what the view shows of the fault; True once there is nothing more to wait for."""
+    delay = at - fault.at
+    if fault.kind in ("sender stops", "receiver stops"):
+        state = next(v.state for v in view.links if v.id == fault.subject)
+        if state.value == EXPECTED[fault.kind]:
+            outcome.delay = delay
+        return outcome.delay is not None
+    org = next(o for o in view.orgs if o.id == fault.subject)
+    if fault.kind == "channel down":
+        if org.state is OrgState.DEGRADED:
+            outcome.delay = delay
+        return outcome.delay is not None
+    if outcome.delay is None and org.state in (OrgState.STALE, OrgState.OFFLINE):
+        outcome.delay = delay
+    for v in view.links:
+        if v.id not in outcome.links and v.state not in (LinkState.FLOWING, LinkState.UNKNOWN):
+            outcome.links[v.id] = (v.state.value, delay)
+    return outcome.delay is not None and len(outcome.links) == len(links)
+
