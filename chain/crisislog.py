@@ -2,8 +2,10 @@
 time order.
 
 A change of a link or a process enters the log once it has held for HOLD (a state that
-comes and goes within that is not news); a run of back-and-forth on one subject within
-FLAPPING_WINDOW is one entry, rewritten with the latest state and how often it changed.
+comes and goes within that is not news); a run of back-and-forth of one link or process
+within FLAPPING_WINDOW is one entry, rewritten with the latest state and how often it
+changed. An organisation's states are confirmed by their own rules (STALE after three
+intervals, OFFLINE on a confirmed Will) and each is logged at once, on its own.
 """
 
 from __future__ import annotations
@@ -144,8 +146,8 @@ class CrisisLog:
         key = (entry.kind, entry.subject)
         run = self._runs.get(key)
         index = self._index_of(run.entry) if run is not None else None
-        if run is None or index is None or entry.at - run.latest >= FLAPPING_WINDOW \
-                or entry.state not in run.states:
+        if entry.kind is EntryKind.ORG or run is None or index is None \
+                or entry.at - run.latest >= FLAPPING_WINDOW or entry.state not in run.states:
             self._runs[key] = _Run(entry=entry, states={before, entry.state}, latest=entry.at)
             self._add(entry)
             return

@@ -16,6 +16,10 @@ import msgspec
 from msgspec import Meta
 
 HOURS_PER_WEEK: Final = 168
+_CYCLE_HOURS: Final = 146_097 * 24
+"""400 Gregorian years: exactly 20 871 weeks, so weekdays and calendars repeat."""
+_BASE_HOUR: Final = 262_968
+"""2000-01-01 00:00 UTC in hours since the epoch."""
 Weight = Annotated[float, Meta(ge=0)]
 Day = Annotated[tuple[Weight, ...], Meta(min_length=24, max_length=24)]
 
@@ -46,8 +50,11 @@ FLAT: Final = Profile(id="flat", basis="the same rate at every hour", weekday=(1
 @lru_cache(maxsize=8192)
 def hour_of_week(utc_hour: int, zone: str) -> int:
     """The local hour of the week (0 = Monday 00-01) of the UTC hour `utc_hour` (epoch
-    seconds // 3600) in time zone `zone`; cached, as every sample asks."""
-    local = datetime.fromtimestamp(utc_hour * 3600, UTC).astimezone(_zone(zone))
+    seconds // 3600) in time zone `zone`; cached, as every sample asks. Any hour is fine:
+    one beyond the calendar's range (a simulation run very fast) is taken at the same place
+    of the 400-year cycle (today's zone rules are the best guess for any other year)."""
+    folded = (utc_hour - _BASE_HOUR) % _CYCLE_HOURS + _BASE_HOUR
+    local = datetime.fromtimestamp(folded * 3600, UTC).astimezone(_zone(zone))
     return local.weekday() * 24 + local.hour
 
 
