@@ -21,7 +21,7 @@ def utc_hour(*when: int) -> int:
 
 def test_every_profile_has_a_weekly_mean_of_one() -> None:
     """A link's per_hour times the weight of an hour is that hour's rate: the week's sum is
-    per_hour × 168 whatever the shape."""
+    per_hour * 168 whatever the shape."""
     topology = load_topology(None)
     for profile in (*topology.profiles, FLAT):
         weights = profile.weights()
