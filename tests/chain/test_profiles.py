@@ -15,8 +15,8 @@ from ketenwacht.startup import load_topology
 ZONE = "Europe/Amsterdam"
 
 
-def utc_hour(*when: int) -> int:
-    return int(datetime(*when, tzinfo=UTC).timestamp() // 3600)
+def utc_hour(year: int, month: int, day: int, hour: int) -> int:
+    return int(datetime(year, month, day, hour, tzinfo=UTC).timestamp() // 3600)
 
 
 def test_every_profile_has_a_weekly_mean_of_one() -> None:
