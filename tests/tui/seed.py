@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TypedDict
 
+from agents.simulator import TRANSIT_SECONDS
+from agents.traffic import count
 from chain.engine import ChainEngine
 from chain.wire import BacklogGauge, ChannelReading, Direction, FlowCounter, Heartbeat, Status
 from ketenwacht.startup import load_topology
@@ -47,10 +49,13 @@ def seeded_engine() -> ChainEngine:
                 engine.apply(ChannelReading(**stamp(org, at), channel=channel, up=up,
                                             latency_ms=40.0 if up else None), received_at=at)
             for link in topology.links_of(org):
-                count = int(link.per_hour * minutes / 60)
+                # The simulator's traffic: each link's profile, with its irregularity.
                 direction: Direction = "sent" if link.sender == org else "received"
+                counted = count(topology, link, at if direction == "sent"
+                                else at - TRANSIT_SECONDS)
                 engine.apply(FlowCounter(**stamp(org, at), link=link.id,
-                                         direction=direction, count=count), received_at=at)
+                                         direction=direction, count=counted),
+                             received_at=at)
             for backlog in topology.backlogs_of(org):
                 items = backlog.typical + int(minutes * (3 if org == "om" else -1))
                 engine.apply(BacklogGauge(**stamp(org, at), process=backlog.id,
