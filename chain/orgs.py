@@ -164,7 +164,8 @@ class OrgRecord:
             session=self.session,
             channels=tuple(
                 ChannelView(name=channel, up=ch.up, latency_ms=ch.latency_ms, detail=ch.detail,
-                            age=max(0.0, now - ch.received_at))
+                            age=max(0.0, now - ch.received_at),
+                            current=now - ch.received_at <= STALE_AFTER_INTERVALS * self.interval)
                 for channel, ch in sorted(self.channels.items())
             ),
             backlogs=tuple(

@@ -47,6 +47,9 @@ class ChannelView(msgspec.Struct, frozen=True, kw_only=True):
     detail: str
     age: float
     """Seconds since the reading arrived."""
+    current: bool = True
+    """Whether it is recent enough to say anything now (as a heartbeat would be): an old
+    "up" is no news, never health."""
 
 
 class BacklogView(msgspec.Struct, frozen=True, kw_only=True):

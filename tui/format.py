@@ -39,6 +39,8 @@ def clock_time(at: float | None, now: float) -> str:
 def channel(view: ChannelView | None) -> str:
     if view is None:
         return NONE
+    if not view.current:
+        return f"? {age(view.age)} old"
     if not view.up:
         return "✗ down"
     if view.latency_ms is None:
