@@ -88,6 +88,16 @@ def _state(
         return LinkState.UNKNOWN, None, "no counts yet"
     if not live:
         return LinkState.UNKNOWN, None, "only retained counts so far"
+    sender, receiver = ends
+    if receiver is not None and receiver.state is OrgState.STALE and recv is not None:
+        # Only the receiver can say what arrived; what the sender counts proves nothing.
+        return LinkState.UNKNOWN, receiver.since, f"{receiver.id} not reporting"
+    if sender is not None and sender.state is OrgState.STALE and sent is not None:
+        # Judged on what the receiver counts alone: a silent agent's counter is no news.
+        live = [c for c in live if c is not sent]
+        sent = None
+        if not live:
+            return LinkState.UNKNOWN, sender.since, f"{sender.id} not reporting"
     primary = live[0]
     quiet = max(c.quiet_since for c in live if c.quiet_since is not None)
     if (declared := _silence(primary, quiet, now, level)) is not None:

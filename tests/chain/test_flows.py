@@ -168,3 +168,21 @@ def test_a_new_session_or_reset_is_never_movement(feed: Feed) -> None:
     assert link.sent_per_hour is None
     assert view.process("vog").data_as_of == stop
 
+
+
+def test_an_end_whose_agent_is_silent_is_no_evidence(feed: Feed) -> None:
+    """Justid's agent goes silent (STALE, no Will) while the OM counts on: om-justid is
+    UNKNOWN ("justid not reporting"), never STUCK; the OM's agent silent instead, the link
+    is judged on what Justid receives alone."""
+    at = feed.run(T0, T0 + 3600)
+    feed.silent.add("justid")
+    quiet = at - INTERVAL
+    declared = declared_by(feed.engine, feed.link, quiet, level(feed.engine))
+    end = feed.run(at, declared + 2 * INTERVAL)
+    link = feed.engine.view(end).link("om-justid")
+    assert (link.state, link.cause) == (LinkState.UNKNOWN, "justid not reporting")
+    assert feed.engine.view(end).process("vog").state is ProcessState.OK
+
+    feed.silent = {"om"}
+    at = feed.run(end, end + 3600)
+    assert feed.engine.view(at).link("om-justid").state is LinkState.FLOWING
