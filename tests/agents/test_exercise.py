@@ -9,6 +9,7 @@ import pytest
 
 from agents.exercise import ChainVoices
 from agents.scripted import ScriptedChain
+from chain.crisislog import EntryKind
 from chain.engine import ChainEngine
 from chain.views import ChainView, LinkState, OrgState
 from ketenwacht.exercise import load_scenario
@@ -75,3 +76,30 @@ def test_the_jds_backlog_grows_while_dark_and_drains_after(timeline: dict[int, C
 
     assert pending(18) > pending(0) + 15 * 400
     assert pending(60) < pending(52)
+
+
+def test_day_zero_is_healthy_on_screen_and_in_the_log() -> None:
+    """The exercise's day 0, before anything goes wrong, with readings every minute as at
+    its default speed: every link FLOWING or UNKNOWN at every look (every 5 minutes), and
+    nothing in the crisis log about links, processes or organisations."""
+    topology = load_topology(None)
+    chain = ScriptedChain(topology, load_scenario(SCENARIO, topology))
+    voices = ChainVoices(chain)
+    engine = ChainEngine(topology)
+    engine.monitor_connected(chain.start)
+    seen: dict[str, set[LinkState]] = {}
+    at, step = chain.start, 60.0
+    while chain.day(at) < 1.0:
+        for message in voices.round(at, step):
+            engine.apply(message, received_at=at)
+        if int(at - chain.start) % 300 == 0:
+            for link in engine.evaluate(at).links:
+                seen.setdefault(link.id, set()).add(link.state)
+        at += step
+    alarms = {link: states - {LinkState.FLOWING, LinkState.UNKNOWN}
+              for link, states in seen.items()}
+    assert not any(alarms.values()), alarms
+    assert all(LinkState.FLOWING in states for states in seen.values()), seen
+    entries = [e for e in engine.log.entries if e.kind in (EntryKind.LINK,
+                                                           EntryKind.PROCESS, EntryKind.ORG)]
+    assert entries == [], [(e.subject, e.text) for e in entries]
