@@ -113,6 +113,11 @@ class CumulativeCounter:
         return self._samples[bisect_right(self._samples, at, key=_time) - 1][1]
 
     @property
+    def reported_at(self) -> float | None:
+        """Receive time of its latest live sample: what it did is known up to here only."""
+        return self._samples[-1][0] if self._samples else None
+
+    @property
     def quiet_since(self) -> float | None:
         """Since when this end has not moved: its last movement, or its first sample."""
         return self.moved_at if self.moved_at is not None else self.first_at

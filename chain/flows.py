@@ -117,18 +117,22 @@ def _state(
 
 
 def _silence(counter: CumulativeCounter, quiet: float, now: float, level: float) -> float | None:
-    """When a silence since `quiet` became improbable (declared), if it has by `now`."""
-    if now - quiet < STALL_MINIMUM:
+    """When a silence since `quiet` became improbable (declared), if it has by `now`. Only
+    what was reported is evidence: between two reports (every 24 minutes in an exercise at
+    a day a minute) the silence is not known to go on."""
+    known = min(now, counter.reported_at or quiet)
+    if known - quiet < STALL_MINIMUM:
         return None
-    improbable = counter.expectation.reaching(quiet, level, now)
+    improbable = counter.expectation.reaching(quiet, level, known)
     return None if improbable is None else max(improbable, quiet + STALL_MINIMUM)
 
 
 def _slow(counter: CumulativeCounter, now: float) -> str | None:
     """Why the rate is too low to be chance, if it has been for SLOW_HOLD."""
     why = None
+    known = min(now, counter.reported_at or now)  # counts after the last report are unknown
     for back in (SLOW_HOLD, SLOW_HOLD / 2, 0.0):
-        end = now - back
+        end = known - back
         start, expected = counter.expectation.window_back(end, SLOW_EXPECTED,
                                                           SLOW_WINDOW_LONGEST)
         if expected < SLOW_EXPECTED:
