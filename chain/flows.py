@@ -16,6 +16,7 @@ from typing import Final
 
 from chain.counters import CumulativeCounter
 from chain.expectation import improbably_few
+from chain.orgs import DEFAULT_INTERVAL, STALE_AFTER_INTERVALS
 from chain.topology import Link
 from chain.views import LinkState, LinkView, OrgState, OrgView
 
@@ -89,15 +90,15 @@ def _state(
     if not live:
         return LinkState.UNKNOWN, None, "only retained counts so far"
     sender, receiver = ends
-    if receiver is not None and receiver.state is OrgState.STALE and recv is not None:
+    if recv is not None and (unheard := _not_reporting(recv, receiver, link.receiver, now)):
         # Only the receiver can say what arrived; what the sender counts proves nothing.
-        return LinkState.UNKNOWN, receiver.since, f"{receiver.id} not reporting"
-    if sender is not None and sender.state is OrgState.STALE and sent is not None:
-        # Judged on what the receiver counts alone: a silent agent's counter is no news.
+        return LinkState.UNKNOWN, None, unheard
+    if sent is not None and (unheard := _not_reporting(sent, sender, link.sender, now)):
+        # Judged on what the receiver counts alone: a counter that stopped is no news.
         live = [c for c in live if c is not sent]
         sent = None
         if not live:
-            return LinkState.UNKNOWN, sender.since, f"{sender.id} not reporting"
+            return LinkState.UNKNOWN, None, unheard
     primary = live[0]
     quiet = max(c.quiet_since for c in live if c.quiet_since is not None)
     if (declared := _silence(primary, quiet, now, level)) is not None:
@@ -114,6 +115,22 @@ def _state(
     if (slow := _slow(primary, now)) is not None:
         return LinkState.SLOW, None, slow
     return LinkState.FLOWING, None, ""
+
+
+def _not_reporting(
+    counter: CumulativeCounter, end: OrgView | None, org_id: str, now: float
+) -> str | None:
+    """Why this end's counter says nothing now, if it does not: its agent is STALE, or it
+    has sent no count for as long as would make a heartbeat stale."""
+    if end is not None and end.state is OrgState.STALE:
+        return f"{org_id} not reporting"
+    interval = end.interval if end is not None and end.interval else DEFAULT_INTERVAL
+    if counter.reported_at is None or now - counter.reported_at > (
+        STALE_AFTER_INTERVALS * interval
+    ):
+        age = now - (counter.reported_at or now)
+        return f"no counts from {org_id} for {_duration(age)}"
+    return None
 
 
 def _silence(counter: CumulativeCounter, quiet: float, now: float, level: float) -> float | None:

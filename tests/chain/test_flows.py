@@ -186,3 +186,21 @@ def test_an_end_whose_agent_is_silent_is_no_evidence(feed: Feed) -> None:
     feed.silent = {"om"}
     at = feed.run(end, end + 3600)
     assert feed.engine.view(at).link("om-justid").state is LinkState.FLOWING
+
+
+def test_counts_that_stop_coming_while_heartbeats_go_on_are_unknown(feed: Feed) -> None:
+    """Justid's agent beats on but its counter is no longer reported (its source broke):
+    after three intervals om-justid is UNKNOWN ("no counts from justid for ..."), not
+    FLOWING on old news."""
+    at = feed.run(T0, T0 + 3600)
+    feed.engine.apply(f.heartbeat(org="justid", seq=10_000, interval=INTERVAL),
+                      received_at=at)
+    beats = at
+    while beats < at + 5 * INTERVAL:  # heartbeats only, from justid
+        beats += INTERVAL
+        feed.seq["justid"] += 1
+        feed.engine.apply(f.heartbeat(org="justid", seq=10_000 + int(beats - at),
+                                      interval=INTERVAL), received_at=beats)
+    link = feed.engine.view(beats).link("om-justid")
+    assert link.state is LinkState.UNKNOWN
+    assert link.cause.startswith("no counts from justid for")
