@@ -174,3 +174,29 @@ async def test_recording_then_replaying_gives_the_same_state_changes(
         assert player.applied == recorder.written
     replayed = [(e.at, e.subject, e.text) for e in player.engine.log.entries]
     assert replayed == [(e.at, e.subject, e.text) for e in live.log.entries]
+
+
+async def test_an_organisation_falls_stale_in_recorded_time_during_a_replay(
+    tmp_path: Path,
+) -> None:
+    """One clock in a replay: om's heartbeats stop a minute into the recording while
+    justid's go on; played to 30 s after om's last, om is STALE since its last heartbeat +
+    three intervals, in the recording's time, however fast the replay ran."""
+    topology = load_topology(None)
+    path = tmp_path / "rec.sqlite"
+    topics = Topics()
+    async with Recorder(path) as recorder:
+        for second in range(0, 121, 5):
+            at = T0_EPOCH + second
+            for org in ("om", "justid") if second <= 60 else ("justid",):
+                beat = msgspec.json.encode({"kind": "heartbeat", "org": org, "session": 1,
+                                            "seq": second + 2, "ts": "2025-07-17T09:00:00Z",
+                                            "interval": 5.0})
+                recorder.record(at, topics.heartbeat(org), beat, 0, False)
+    with Recording(path) as recording:
+        player = Player(recording, ChainEngine(topology), topics, policy=EVERY_ROW)
+        player.advance(T0_EPOCH + 90)
+        om = player.engine.view(T0_EPOCH + 90).org("om")
+        assert om.state.value == "stale"
+        assert om.since == T0_EPOCH + 60 + 3 * 5.0
+        assert player.engine.view(T0_EPOCH + 90).org("justid").state.value == "online"
