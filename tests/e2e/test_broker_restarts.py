@@ -22,6 +22,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from chain.views import OrgState
 from chain.wire import FlowCounter, encode
 from mqtt.address import BrokerAddress
@@ -41,6 +43,10 @@ from tests.e2e.faults import (
 from tests.proxy import Proxy
 from tui.app import KetenwachtApp
 from tui.widgets.state_table import StateTable
+
+pytestmark = pytest.mark.xdist_group("heavy")
+"""On one worker, one after another with the other heavy tests: each loads the machine as a
+crisis room would; side by side they would measure the machine, not the code."""
 
 CYCLES = 5
 OUTAGE = 0.8

@@ -24,6 +24,10 @@ from tests.e2e.cluster import Cluster, Failovers, cluster_agents, recorded
 from tests.e2e.cluster import acknowledged as acknowledged_by
 from tui.app import KetenwachtApp
 
+pytestmark = pytest.mark.xdist_group("heavy")
+"""On one worker, one after another with the other heavy tests: each loads the machine as a
+crisis room would; side by side they would measure the machine, not the code."""
+
 RUN_SECONDS = 120.0
 INTERVAL = 10.0
 """Heartbeats as in production (30 s) give an agent whose connection a node in trouble ended

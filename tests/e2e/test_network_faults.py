@@ -17,6 +17,10 @@ from tests.e2e.faults import AckedAgent, AckedOutbox, CountingSource, Key, Watch
 from tests.e2e.test_broker_restarts import states_seen
 from tests.proxy import Proxy
 
+pytestmark = pytest.mark.xdist_group("heavy")
+"""On one worker, one after another with the other heavy tests: each loads the machine as a
+crisis room would; side by side they would measure the machine, not the code."""
+
 INTERVAL = 0.5
 """Heartbeat interval: STALE after 1.5 s without one."""
 KEEPALIVE = 1

@@ -12,6 +12,10 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.xdist_group("heavy")
+"""On one worker, one after another with the other heavy tests: each loads the machine as a
+crisis room would; side by side they would measure the machine, not the code."""
+
 SOAK = Path(__file__).parents[2] / "bench" / "soak.py"
 
 
