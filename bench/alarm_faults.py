@@ -6,13 +6,19 @@ from its two counters and its two ends alone), from WARM_UP before the fault, an
 every reading round, so a delay is measured to within one cadence. An organisation that
 dies stops its agent (no heartbeat, no Will) and its systems: what it sends stops (its
 partners receive nothing more), what it is sent its partners go on counting (unanswered).
+
+The traffic is agents.traffic's (shuffled within blocks of 6 expected messages, so a
+healthy silence never exceeds 12) unless a SimChain is given another, such as
+PoissonTraffic: a true seeded Poisson stream at the same expected rate, whose silences are
+as long as chance makes them.
 """
 
 from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Final, Literal
@@ -33,6 +39,9 @@ ORG_WINDOW: Final = 3600.0
 """How long a dead organisation is watched at the least; and for what its links become,
 1.5 times the longest of their theoretical delays (up to LONGEST_WINDOW)."""
 LONGEST_WINDOW: Final = 7 * 86_400.0
+
+Traffic = Callable[[Link, float], int]
+"""What a link's counters show at a moment (the receiver is asked TRANSIT_SECONDS back)."""
 
 Kind = Literal["sender stops", "receiver stops", "org dies", "channel down"]
 KINDS: Final[tuple[Kind, ...]] = ("sender stops", "receiver stops", "org dies", "channel down")
@@ -68,8 +77,9 @@ class SimChain:
     """Agents of `orgs` reporting `links` (traffic from agents.traffic) into an engine."""
 
     def __init__(self, topology: Topology, orgs: Sequence[str], links: Sequence[Link],
-                 fault: Fault | None = None) -> None:
+                 fault: Fault | None = None, traffic: Traffic | None = None) -> None:
         self.topology = topology
+        self.traffic: Traffic = traffic or (lambda link, t: count(topology, link, t))
         self.engine = ChainEngine(topology)
         self.orgs = tuple(orgs)
         self.links = tuple(links)
@@ -111,7 +121,7 @@ class SimChain:
                                          (link.receiver, "received", received)):
                 if self._dead(org, at):
                     continue
-                reading = count(self.topology, link, when)
+                reading = self.traffic(link, when)
                 key = (link.id, direction)
                 if reading > self.last.get(key, reading):
                     self.moved[key] = at
@@ -136,6 +146,71 @@ class SimChain:
 
     def _channel(self) -> str:
         return self.fault.channel if self.fault is not None else ""
+
+
+class PoissonTraffic:
+    """A true Poisson stream per link at its prior's rate (`topology.expected_per_hour`,
+    per local hour of the week by `hour_of_week`, piecewise constant per hour), seeded.
+
+    Arrivals are unit-rate exponential gaps in expected-count space, mapped to time
+    through the cumulative expectation: an inhomogeneous Poisson process exactly (the
+    same as drawing Poisson(expected) per round and placing the arrivals uniformly in it).
+    A count is a function of the moment, so both ends agree: the receiver, asked
+    TRANSIT_SECONDS back, counts what the sender had sent by then. Gaps of at least
+    `level` expected messages are noted (`long_gaps`): the silences the design expects
+    to be declared, e^(-level) of all gaps."""
+
+    def __init__(self, topology: Topology, seed: int, origin: float,
+                 level: float = math.inf) -> None:
+        self.topology = topology
+        self.level = level
+        self._origin_hour = int(origin // 3600)
+        self._rates = {link.id: topology.expected_per_hour(link) for link in topology.links}
+        self._cumulative: dict[str, list[float]] = {}
+        """Per link: expected messages from the origin hour to each hour boundary."""
+        self._arrivals: dict[str, list[float]] = {}
+        """Per link: arrival positions in expected-count space, ascending."""
+        self._rng = {link.id: random.Random(f"{seed}/{link.id}") for link in topology.links}
+        self.long_gaps: list[tuple[str, float, float]] = []
+        """(link, when the gap began, its length in expected messages)."""
+
+    def expected(self, link: Link, t: float) -> float:
+        """Messages expected on `link` from the origin hour to `t` (0 before it)."""
+        hour = int(t // 3600) - self._origin_hour
+        if hour < 0:
+            return 0.0
+        sums = self._sums(link, hour + 1)
+        return sums[hour] + (sums[hour + 1] - sums[hour]) * (t / 3600 - (self._origin_hour + hour))
+
+    def __call__(self, link: Link, t: float) -> int:
+        x = self.expected(link, t)
+        arrivals = self._arrivals.get(link.id)
+        if arrivals is None:
+            arrivals = self._arrivals[link.id] = [self._rng[link.id].expovariate(1.0)]
+        rng = self._rng[link.id]
+        while arrivals[-1] <= x:
+            gap = rng.expovariate(1.0)
+            if gap >= self.level:
+                self.long_gaps.append((link.id, self._time_of(link, arrivals[-1]), gap))
+            arrivals.append(arrivals[-1] + gap)
+        return bisect_right(arrivals, x)
+
+    def _sums(self, link: Link, hours: int) -> list[float]:
+        sums = self._cumulative.setdefault(link.id, [0.0])
+        rates = self._rates[link.id]
+        zone = self.topology.timezone
+        while len(sums) <= hours:
+            slot = hour_of_week(self._origin_hour + len(sums) - 1, zone)
+            sums.append(sums[-1] + rates[slot])
+        return sums
+
+    def _time_of(self, link: Link, x: float) -> float:
+        """The moment `expected` reaches `x` (within the hours summed so far)."""
+        sums = self._cumulative[link.id]
+        hour = max(0, min(bisect_right(sums, x) - 1, len(sums) - 2))
+        rate = sums[hour + 1] - sums[hour]
+        into = (x - sums[hour]) / rate if rate > 0 else 0.0
+        return (self._origin_hour + hour + into) * 3600
 
 
 def plan(topology: Topology, rng: random.Random, faults: int, start: float,
