@@ -26,6 +26,7 @@ from typing import Final, Literal
 from agents.simulator import TRANSIT_SECONDS
 from agents.traffic import count
 from chain.engine import ChainEngine
+from chain.orgs import STALE_AFTER_INTERVALS
 from chain.profiles import hour_of_week
 from chain.topology import Link, Topology
 from chain.views import ChainView, LinkState, OrgState
@@ -288,6 +289,9 @@ def _theory(chain: SimChain, topology: Topology, link: Link, fault: Fault,
             level: float) -> float:
     """Fault to when the silence it causes on `link` became improbable, plus a cadence:
     STALLED counts from the later end's last movement, STUCK from the receiver's."""
+    if fault.kind == "org dies" and fault.subject == link.receiver:
+        # What it received is unknown once its agent is STALE: three intervals, a cadence.
+        return (STALE_AFTER_INTERVALS + 1) * INTERVAL
     stalls = fault.kind == "sender stops" or (
         fault.kind == "org dies" and fault.subject == link.sender)
     ends = ("sent", "received") if stalls else ("received",)
@@ -313,7 +317,12 @@ def _judge(view: ChainView, fault: Fault, outcome: Outcome, at: float,
     if outcome.delay is None and org.state in (OrgState.STALE, OrgState.OFFLINE):
         outcome.delay = delay
     for v in view.links:
-        if v.id not in outcome.links and v.state not in (LinkState.FLOWING, LinkState.UNKNOWN):
-            outcome.links[v.id] = (v.state.value, delay)
+        unheard = v.state is LinkState.UNKNOWN and v.id in {k.id for k in links} and (
+            v.cause.endswith("not reporting") or v.cause.startswith("no counts from"))
+        if v.id not in outcome.links and (
+            unheard or v.state not in (LinkState.FLOWING, LinkState.UNKNOWN)
+        ):
+            outcome.links[v.id] = ("not reporting" if unheard else v.state.value,
+                                   delay)
     return outcome.delay is not None and len(outcome.links) == len(links)
 

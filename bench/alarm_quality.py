@@ -16,12 +16,13 @@ false STALLED episodes, printed beside what was found. The default runs both.
 
 Faults (--seed): --faults faults at random moments of the same weeks, each in a fresh
 engine (bench/alarm_faults.py): a sender stops (expect STALLED), a receiver stops while the
-sender goes on (STUCK), an organisation dies without a Will (STALE; what its links become
-is shown apart), a channel goes down (DEGRADED). Per kind and per link: recall (target
-100 %), median delay from fault to declared, the median theoretical delay for STALLED and
-STUCK (stall_level messages expected after the last movement, by an integration of the
-topology's prior apart from the engine's, plus one reading cadence), and the median of
-the ratios delay / theoretical (target <= 1.5).
+sender goes on (STUCK), an organisation dies without a Will (STALE; its links are shown
+apart: those it sends on STALLED on what their receivers count, those it receives on
+UNKNOWN "not reporting" once it is STALE), a channel goes down (DEGRADED). Per kind and
+per link: recall (target 100 %), median delay from fault to declared, the median
+theoretical delay for STALLED and STUCK (stall_level messages expected after the last
+movement, by an integration of the topology's prior apart from the engine's, plus one
+reading cadence), and the median of the ratios delay / theoretical (target <= 1.5).
 
 Run: .venv/bin/python bench/alarm_quality.py [--weeks 8] [--faults 200] [--seed 1]
         [--traffic {simulator,poisson,both}] [--poisson-weeks W]
