@@ -32,7 +32,7 @@ from engine_throughput import payloads
 from broker.embedded import EmbeddedBroker, free_port, wait_for_port
 from chain.inbox import deliver
 from chain.topics import Topics
-from ketenwacht.record import _Counts
+from ketenwacht.record import RecorderSink
 from recording.recorder import Recorder
 
 PUBLISHER = """
@@ -81,7 +81,7 @@ async def nats() -> AsyncIterator[tuple[int, int]]:
 
 async def intake(port: int, qos: int, total: int, *, record: Path | None) -> float:
     sample = payloads(200)
-    topics, counts = Topics(), _Counts()
+    topics, counts = Topics(), RecorderSink()
     received, first, last = 0, 0.0, 0.0
     async with contextlib.AsyncExitStack() as stack:
         recorder = await stack.enter_async_context(Recorder(record)) if record else None

@@ -30,7 +30,7 @@ from engine_throughput import PUBLISHER, ceiling_rate, payloads
 from broker.embedded import free_port
 from chain.inbox import MonitorSink, deliver
 from chain.topics import Topics
-from ketenwacht.record import _Counts
+from ketenwacht.record import RecorderSink
 from recording.recorder import SCHEMA, Recorder
 
 
@@ -83,7 +83,7 @@ async def recorder(path: Path, rows: list[tuple[float, str, bytes, int, int, Non
 async def intake(port: int, path: Path, sample: list[tuple[str, bytes]], total: int) -> float:
     """Messages per second the monitor + recorder take from the broker."""
     topics = Topics()
-    counts = _Counts()
+    counts = RecorderSink()
     sink: MonitorSink = counts
     received = 0
     first = last = 0.0

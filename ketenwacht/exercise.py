@@ -16,6 +16,7 @@ from chain.inbox import EngineSink, MonitorSink
 from chain.scenario import Scenario, parse_scenario
 from chain.topics import Topics, exercise_root
 from chain.topology import Topology
+from ketenwacht.record import RecorderSink
 from ketenwacht.startup import cancel_on_signals, configure_logging
 from mqtt.address import Brokers, describe
 from mqtt.monitor import Monitor
@@ -48,18 +49,26 @@ async def lead(topology: Topology, scenario: Scenario, *, broker: Brokers | None
             embedded = EmbeddedBroker(log_file=default_state_dir() / "exercise-broker.log")
             broker = ((await stack.enter_async_context(embedded)).address,)
         exercise = Exercise(ScriptedChain(topology, scenario), broker, topics, scale=scale)
+        # Recorded by the same recorder, on the exercise's clock, with or without a screen.
+        path = record or default_state_dir() / f"exercise-{name}.sqlite"
+        recorder = await stack.enter_async_context(Recorder(path))
         driving = asyncio.create_task(exercise.run(), name="exercise")
         try:
             if headless:
-                print(f"exercise {name} under {topics.root} on {describe(broker)}; players run "
-                      f"`ketenwacht tui --exercise {name} --broker URL` (Ctrl-C stops it)",
-                      flush=True)
+                monitor = Monitor(broker, topics, clock=exercise.now)
+                recording = asyncio.create_task(
+                    monitor.run(RecorderSink(), record=recorder.record), name="recording")
+                print(f"exercise {name} under {topics.root} on {describe(broker)}, recorded "
+                      f"in {path}; players run `ketenwacht tui --exercise {name} --broker URL` "
+                      "(Ctrl-C stops it)", flush=True)
                 cancel_on_signals(driving)
-                with contextlib.suppress(asyncio.CancelledError):
-                    await driving
+                try:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await driving
+                finally:
+                    recording.cancel()
+                    await asyncio.gather(recording, return_exceptions=True)
                 return
-            recorder = await stack.enter_async_context(
-                Recorder(record or default_state_dir() / f"exercise-{name}.sqlite"))
             engine = ChainEngine(topology)
             monitor = Monitor(broker, topics, clock=exercise.now)
 
