@@ -235,10 +235,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="after-action report of a recording")
     report.add_argument("recording", type=Path, help="a recording (record, tui, demo, exercise)")
-    report.add_argument("--format", choices=("md", "html"), default="md",
-                        help="md (default) or html (with charts: needs ketenwacht[report])")
+    report.add_argument("--format", choices=("md", "html", "json"), default="md",
+                        help="md (default), html (with charts: needs ketenwacht[report]) or "
+                        "json (machine-readable, docs/report-json.md)")
     report.add_argument("--out", metavar="FILE", help="where to write it (default: beside "
-                        "the recording, REC.md or REC.html; '-': standard output)")
+                        "the recording, REC.md, REC.html or REC.json; '-': standard output)")
     report.add_argument("--root", dest="report_root", metavar="ROOT",
                         help="topic root (default: the most common root in the recording)")
     return parser

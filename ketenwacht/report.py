@@ -16,7 +16,7 @@ from chain.errors import ConfigError, UsageError
 from chain.topology import Topology
 from report.fold import fold_recording
 
-FORMATS: Final = ("md", "html")
+FORMATS: Final = ("md", "html", "json")
 STDOUT: Final = "-"
 INSTALL_CHARTS: Final = "pip install 'ketenwacht[report]'"
 
@@ -39,6 +39,10 @@ def run_report(recording: Path, *, fmt: str, out: str | None, root: str | None,
         chart = partial(charts.backlog_svg, start=facts.first_at, end=facts.last_at,
                         gaps=facts.gaps)
         document = html.render(report, chart)
+    elif fmt == "json":
+        from report import json
+
+        document = json.render(report)
     else:
         from report import markdown
 

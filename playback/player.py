@@ -77,6 +77,7 @@ class Player:
                 if not buffer:
                     break
             if buffer[0].received_at > until:
+                self._fold.ahead(buffer[0])
                 break
             self._apply(buffer.popleft())
             applied += 1

@@ -82,6 +82,9 @@ class FoldHook(Protocol):
 
     def control(self, control: Control, at: float) -> None: ...
 
+    def evaluated(self, view: ChainView) -> None:
+        """Every evaluation: what a screen looking then would have shown."""
+
 
 class Fold:
     """Folds rows under `topics.root` into `engine`; also the sink `deliver` hands them to."""
@@ -112,6 +115,12 @@ class Fold:
         """When each organisation's last live heartbeat arrived."""
         self._up: dict[tuple[str, str], bool] = {}
         """Each channel's last reading, up or down."""
+        self._previous: tuple[float, bool] | None = None
+        """The last row's arrival and whether it was a retained copy."""
+        self.gaps: list[tuple[float, float]] = []
+        """Spans in which the recorder had lost the broker (in this pass)."""
+        self._away_since: float | None = None
+        """Set while a replay waits before a gap's end (see `ahead`)."""
         if connected_at is not None:
             self.connect(connected_at)
 
@@ -129,6 +138,15 @@ class Fold:
             self.connect(at)
         if self._hook is not None:
             self._hook.row(self, row)
+        previous, self._previous = self._previous, (at, row.retain)
+        if previous is not None and row.retain and not previous[1]:
+            # A burst of retained messages after live ones: the recorder subscribed afresh,
+            # so it had lost the broker somewhere after the last message before it. Every
+            # screen, replay and report sees the monitor disconnected then, not every
+            # organisation going STALE while nobody was listening.
+            self.gaps.append((previous[0], at))
+            self.recorder_lost(previous[0], at)
+        self._away_since = None
         if not self._started and not row.retain:
             self._start(at if self.last_at is None else self.last_at)
         deliver(self.topics, self, row.topic, row.payload, row.retain, at)
@@ -137,12 +155,23 @@ class Fold:
         if self._started:
             every = self.policy.every
             if every <= 0:
-                self.engine.evaluate(at)
+                self._evaluate(at)
                 return
             slot = int(at // every)
             if slot != self._evaluated_slot:
                 self._evaluated_slot = slot
-                self.engine.evaluate(at)
+                self._evaluate(at)
+
+    def ahead(self, row: Row) -> None:
+        """`row` is next but not yet due (a replay stopped before it): if it begins a fresh
+        subscription's burst, the recorder is away from the last row on, and a screen now
+        shows that, as the report (which has seen the burst) does."""
+        previous = self._previous
+        if previous is None or previous[1] or not row.retain or self._away_since is not None:
+            return
+        if row.topic.startswith(self._prefix):
+            self._away_since = previous[0]
+            self.recorder_lost(previous[0])
 
     def finish(self) -> ChainView | None:
         """The chain as of the last row folded, evaluated; None if no row was."""
@@ -150,7 +179,13 @@ class Fold:
             return None
         if not self._started:
             self._start(self.last_at)
-        return self.engine.evaluate(self.last_at)
+        return self._evaluate(self.last_at)
+
+    def _evaluate(self, at: float) -> ChainView:
+        view = self.engine.evaluate(at)
+        if self._hook is not None:
+            self._hook.evaluated(view)
+        return view
 
     def connect(self, at: float) -> None:
         self.engine.monitor_connected(at)
@@ -160,10 +195,10 @@ class Fold:
         """The recorder lost the broker after `lost_after` (and subscribed again at
         `back_at`): the monitor was disconnected, not every organisation quiet."""
         if self._started:
-            self.engine.evaluate(lost_after)
+            self._evaluate(lost_after)
         self.engine.monitor_disconnected(lost_after)
         if self._started:
-            self.engine.evaluate(lost_after)
+            self._evaluate(lost_after)
         if back_at is not None:
             self.engine.monitor_connected(back_at)
 
@@ -171,11 +206,11 @@ class Fold:
         self._started = True
         if self.policy.every > 0:
             self._evaluated_slot = int(at // self.policy.every)
-        self.first = self.engine.evaluate(at)
+        self.first = self._evaluate(at)
 
     def _around_change(self, at: float) -> None:
         if self._started:
-            self.engine.evaluate(at)
+            self._evaluate(at)
 
     def _changes(self, message: Message, at: float, retained: bool) -> bool:
         """Whether `message` can change a state; keeps what telling that needs."""
@@ -207,6 +242,7 @@ class Fold:
             "started": self._started, "evaluated_slot": self._evaluated_slot,
             "last_at": self.last_at, "alive": self._alive,
             "up": [[org, channel, up] for (org, channel), up in self._up.items()],
+            "previous": self._previous,
         }).encode()
 
     def fits(self, memory: bytes) -> bool:
@@ -220,7 +256,7 @@ class Fold:
     def recall(self, memory: bytes) -> None:
         """Be the fold that kept `memory` (with the engine restored beside it)."""
         (_, self._connected, self._started, self._evaluated_slot, self.last_at, self._alive,
-         self._up) = _recalled(memory)
+         self._up, self._previous) = _recalled(memory)
 
     # ------------------------------------------------------------ MonitorSink
 
@@ -274,7 +310,8 @@ class Fold:
 
 
 def _recalled(memory: bytes) -> tuple[object, bool, bool, int, float | None,
-                                      dict[str, float], dict[tuple[str, str], bool]]:
+                                      dict[str, float], dict[tuple[str, str], bool],
+                                      tuple[float, bool] | None]:
     """The parts of a fold's memory, checked: a damaged one raises (ValueError, KeyError,
     TypeError, AttributeError)."""
     kept = json.loads(memory)
@@ -282,4 +319,6 @@ def _recalled(memory: bytes) -> tuple[object, bool, bool, int, float | None,
     return (kept["policy"], bool(kept["connected"]), bool(kept["started"]),
             int(kept["evaluated_slot"]), None if last_at is None else float(last_at),
             {str(org): float(at) for org, at in kept["alive"].items()},
-            {(str(org), str(channel)): bool(up) for org, channel, up in kept["up"]})
+            {(str(org), str(channel)): bool(up) for org, channel, up in kept["up"]},
+            None if kept["previous"] is None else (float(kept["previous"][0]),
+                                                   bool(kept["previous"][1])))

@@ -8,9 +8,7 @@ that loop as a hook:
 
 - channel readings and backlog gauges for the timelines and charts (a buffered reading is
   dated by the agent's clock: it fills the outage);
-- the recorder's own outages, found and shown as the monitor being disconnected (after
-  one, a fresh subscription brings a burst of retained messages), instead of every
-  organisation going STALE while nobody was listening;
+- every subject's state at each evaluation, for the JSON report's timelines;
 - the exercise's name and title, from its clock.
 
 It ends with the chain as last recorded, not with the monitor disconnected.
@@ -26,6 +24,7 @@ from chain.engine import ChainEngine
 from chain.errors import ConfigError, NoInputError
 from chain.topics import Topics
 from chain.topology import Topology
+from chain.views import ChainView
 from chain.wire import (
     BacklogGauge,
     ChannelReading,
@@ -38,6 +37,7 @@ from chain.wire import (
 from recording.fold import REPLAY, Fold
 from recording.reader import Recording, Row, Summary
 from report.model import AfterActionReport, RecordingFacts, ReportBuilder
+from report.states import StateTracker
 
 LOG_LIMIT: Final = 200_000
 TOP_REASONS: Final = 5
@@ -66,10 +66,10 @@ def fold_recording(path: Path, topology: Topology, *, root: str | None = None
         last_at=summary.last_at, rejected=summary.problems.total(),
         reasons=tuple(summary.problems.most_common(TOP_REASONS)),
         roots=tuple(summary.roots.most_common()), root=root, folded=fold.folded,
-        gaps=tuple(extras.gaps), exercise=extras.exercise,
+        gaps=tuple(fold.gaps), exercise=extras.exercise,
     )
     return extras.builder.build(facts, engine.log.entries, log_dropped=engine.log.dropped,
-                                first=fold.first, last=last)
+                                first=fold.first, last=last, states=extras.states.timelines())
 
 
 def _main_root(path: Path, summary: Summary) -> str:
@@ -86,16 +86,13 @@ class _Extras:
         self.builder = builder
         self.exercise = ""
         """The exercise's name and title, from its clock, when the recording is of one."""
-        self.gaps: list[tuple[float, float]] = []
-        self._previous: Row | None = None
+        self.states = StateTracker()
+
+    def evaluated(self, view: ChainView) -> None:
+        self.states.evaluated(view)
 
     def row(self, fold: Fold, row: Row) -> None:
-        previous, self._previous = self._previous, row
-        if previous is not None and row.retain and not previous.retain:
-            # A burst of retained messages after live ones: the recorder subscribed afresh,
-            # so it had lost the broker somewhere after the last message before it.
-            self.gaps.append((previous.received_at, row.received_at))
-            fold.recorder_lost(previous.received_at, row.received_at)
+        pass
 
     def message(self, message: Message, at: float) -> None:
         match message:

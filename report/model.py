@@ -17,6 +17,7 @@ from chain.backlog_series import MAX_POINTS, BacklogSeries, ChartPoint, Sample
 from chain.crisislog import EntryKind, LogEntry
 from chain.topology import Topology
 from chain.views import ChainView, LinkState
+from report.states import SubjectStates
 
 MAX_CHANNEL_CHANGES: Final = 200_000
 """Channel changes kept for the timelines; a channel flapping for weeks is cut off here."""
@@ -125,6 +126,8 @@ class AfterActionReport(msgspec.Struct, frozen=True, kw_only=True):
     backlogs: tuple[BacklogSummary, ...]
     start_counts: tuple[tuple[str, int], ...]
     end_counts: tuple[tuple[str, int], ...]
+    states: tuple[SubjectStates, ...] = ()
+    """Every organisation's, link's and process's state as each evaluation saw it."""
 
 
 class ReportBuilder:
@@ -160,7 +163,8 @@ class ReportBuilder:
         series.add(at, items)
 
     def build(self, facts: RecordingFacts, entries: Sequence[LogEntry], *, log_dropped: int,
-              first: ChainView, last: ChainView) -> AfterActionReport:
+              first: ChainView, last: ChainView,
+              states: tuple[SubjectStates, ...] = ()) -> AfterActionReport:
         """`first`: the chain once the recording's retained messages were in (its starting
         point); `last`: the chain at the recording's last message."""
         kept = _news(entries, first)
@@ -173,6 +177,7 @@ class ReportBuilder:
             backlogs=tuple(self._summaries()),
             start_counts=_counts(first),
             end_counts=_counts(last),
+            states=states,
         )
 
     def _timelines(self, facts: RecordingFacts, entries: Sequence[LogEntry],

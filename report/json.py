@@ -1,0 +1,110 @@
+"""The after-action report as JSON, for after-action tooling and for checking exercises
+automatically: `ketenwacht report REC --format json`. docs/report-json.md describes it;
+`version` goes up whenever a field changes meaning or goes away (new fields may appear).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Final, Literal
+
+import msgspec
+
+from report.model import AfterActionReport
+from report.states import Kind
+
+VERSION: Final = 1
+
+
+class Change(msgspec.Struct, frozen=True, kw_only=True):
+    at: datetime
+    state: str
+    since: datetime | None
+    cause: str
+
+
+class Subject(msgspec.Struct, frozen=True, kw_only=True):
+    kind: Kind
+    id: str
+    states: tuple[Change, ...]
+
+
+class Entry(msgspec.Struct, frozen=True, kw_only=True):
+    at: datetime
+    kind: str
+    subjects: tuple[str, ...]
+    text: str
+    author: str
+    state: str
+
+
+class Point(msgspec.Struct, frozen=True, kw_only=True):
+    at: datetime
+    items: int
+
+
+class Backlog(msgspec.Struct, frozen=True, kw_only=True):
+    org: str
+    process: str
+    name: str
+    points: tuple[Point, ...]
+    """Evenly thinned over the recording, first and last readings included."""
+
+
+class Recording(msgspec.Struct, frozen=True, kw_only=True):
+    source: str
+    root: str
+    exercise: str
+    messages: int
+    folded: int
+    rejected: int
+    first_at: datetime
+    last_at: datetime
+    gaps: tuple[tuple[datetime, datetime], ...]
+    """When the recorder had lost the broker (nothing recorded in between)."""
+
+
+class Document(msgspec.Struct, frozen=True, kw_only=True):
+    format: Literal["ketenwacht-after-action"] = "ketenwacht-after-action"
+    version: int = VERSION
+    recording: Recording
+    subjects: tuple[Subject, ...]
+    log: tuple[Entry, ...]
+    log_dropped: int
+    backlogs: tuple[Backlog, ...]
+
+
+def document(report: AfterActionReport) -> Document:
+    facts = report.facts
+    return Document(
+        recording=Recording(
+            source=facts.source, root=facts.root, exercise=facts.exercise,
+            messages=facts.messages, folded=facts.folded, rejected=facts.rejected,
+            first_at=_time(facts.first_at), last_at=_time(facts.last_at),
+            gaps=tuple((_time(a), _time(b)) for a, b in facts.gaps),
+        ),
+        subjects=tuple(
+            Subject(kind=s.kind, id=s.id, states=tuple(
+                Change(at=_time(c.at), state=c.state,
+                       since=None if c.since is None else _time(c.since), cause=c.cause)
+                for c in s.changes))
+            for s in report.states
+        ),
+        log=tuple(Entry(at=_time(line.at), kind=line.kind.value, subjects=line.subjects,
+                        text=line.text, author=line.author, state=line.state)
+                  for line in report.log),
+        log_dropped=report.log_dropped,
+        backlogs=tuple(
+            Backlog(org=b.org, process=b.process, name=b.name,
+                    points=tuple(Point(at=_time(p.at), items=p.items) for p in b.points))
+            for b in report.backlogs
+        ),
+    )
+
+
+def render(report: AfterActionReport) -> str:
+    return msgspec.json.format(msgspec.json.encode(document(report)).decode(), indent=1) + "\n"
+
+
+def _time(at: float) -> datetime:
+    return datetime.fromtimestamp(at, UTC)
