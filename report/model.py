@@ -17,7 +17,7 @@ from chain.backlog_series import MAX_POINTS, BacklogSeries, ChartPoint, Sample
 from chain.crisislog import EntryKind, LogEntry
 from chain.topology import Topology
 from chain.views import ChainView, LinkState
-from report.states import SubjectStates
+from report.states import StateChange, SubjectStates
 
 MAX_CHANNEL_CHANGES: Final = 200_000
 """Channel changes kept for the timelines; a channel flapping for weeks is cut off here."""
@@ -172,7 +172,7 @@ class ReportBuilder:
             facts=facts,
             log=tuple(_lines(kept)),
             log_dropped=log_dropped,
-            timelines=tuple(self._timelines(facts, kept, first, last)),
+            timelines=tuple(self._timelines(facts, kept, first, last, states)),
             channel_changes_dropped=self._changes_dropped,
             backlogs=tuple(self._summaries()),
             start_counts=_counts(first),
@@ -181,7 +181,8 @@ class ReportBuilder:
         )
 
     def _timelines(self, facts: RecordingFacts, entries: Sequence[LogEntry],
-                   first: ChainView, last: ChainView) -> Iterable[OrgTimeline]:
+                   first: ChainView, last: ChainView,
+                   states: Sequence[SubjectStates]) -> Iterable[OrgTimeline]:
         by_org: dict[str, list[LogEntry]] = {}
         for entry in entries:
             if entry.kind is EntryKind.ORG:
@@ -190,10 +191,14 @@ class ReportBuilder:
         for change in self._changes:
             changes.setdefault(change.org, []).append(change)
         at_start = {org.id: org for org in first.orgs}
+        evaluated = {s.id: s.changes for s in states if s.kind == "org" and s.changes}
         for end in last.orgs:
             start = at_start.get(end.id, end)
-            rows = _state_rows(start.state.value, start.cause, by_org.get(end.id, []),
-                               facts.first_at, facts.last_at)
+            if end.id in evaluated:
+                rows = _evaluated_rows(evaluated[end.id], facts.first_at, facts.last_at)
+            else:
+                rows = _state_rows(start.state.value, start.cause, by_org.get(end.id, []),
+                                   facts.first_at, facts.last_at)
             time_in: dict[str, float] = {}
             for row in rows:
                 if row.state != "online" and row.lasted is not None:
@@ -238,7 +243,8 @@ def _lines(entries: Sequence[LogEntry]) -> Iterable[LogLine]:
     for entry in entries:
         if (line is not None and entry.kind in (EntryKind.LINK, EntryKind.PROCESS)
                 and (entry.at, entry.kind, entry.text) == (line.at, line.kind, line.text)):
-            line = msgspec.structs.replace(line, subjects=(*line.subjects, entry.subject))
+            if entry.subject not in line.subjects:  # each subject once per line
+                line = msgspec.structs.replace(line, subjects=(*line.subjects, entry.subject))
             continue
         if line is not None:
             yield line
@@ -250,15 +256,40 @@ def _lines(entries: Sequence[LogEntry]) -> Iterable[LogLine]:
 
 def _state_rows(state: str, cause: str, entries: Sequence[LogEntry], start: float,
                 end: float) -> list[TimelineRow]:
+    """An organisation's states from its crisis-log entries (a report built without the
+    fold's evaluations)."""
     opened: list[tuple[float, str, str, str]] = [(start, "start", state, cause)]
     for entry in entries:
         if entry.state != opened[-1][2]:
             _, _, cause = entry.text.partition(": ")
-            at = max(entry.at, start)
-            if opened[-1][1] == "state" and opened[-1][0] == at:
-                opened.pop()  # held for no time (an unconfirmed Will, confirmed): one row
-            if entry.state != opened[-1][2]:
-                opened.append((at, "state", entry.state, cause))
+            _open(opened, max(entry.at, start), entry.state, cause)
+    return _rows(opened, end)
+
+
+def _evaluated_rows(changes: Sequence[StateChange], start: float,
+                    end: float) -> list[TimelineRow]:
+    """An organisation's states as the fold's evaluations saw them, so the report says what
+    a replayed screen showed; each dated by its `since` where that falls after the previous
+    change (a STALE is dated when it began, not when an evaluation first saw it)."""
+    first = changes[0]
+    opened: list[tuple[float, str, str, str]] = [(start, "start", first.state, first.cause)]
+    for change in changes[1:]:
+        previous = opened[-1][0]
+        at = change.since if change.since is not None and previous <= change.since <= (
+            change.at) else change.at
+        _open(opened, at, change.state, change.cause)
+    return _rows(opened, end)
+
+
+def _open(opened: list[tuple[float, str, str, str]], at: float, state: str,
+          cause: str) -> None:
+    if opened[-1][1] == "state" and opened[-1][0] == at:
+        opened.pop()  # held for no time (an unconfirmed Will, confirmed): one row
+    if state != opened[-1][2]:
+        opened.append((at, "state", state, cause))
+
+
+def _rows(opened: list[tuple[float, str, str, str]], end: float) -> list[TimelineRow]:
     rows: list[TimelineRow] = []
     for index, (at, kind, state, cause) in enumerate(opened):
         until = opened[index + 1][0] if index + 1 < len(opened) else end

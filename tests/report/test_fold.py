@@ -82,7 +82,8 @@ def test_the_recorder_outage_is_not_taken_for_the_chain_going_quiet(
 
 
 def test_each_organisation_has_its_timeline(report: AfterActionReport) -> None:
-    """om: degraded, offline for an hour, back; its email down for 20 minutes."""
+    """om: degraded, offline for an hour, back; its email down for 20 minutes; unknown
+    while the recorder was away. As the fold's evaluations saw it: what a replay showed."""
     om = next(tl for tl in report.timelines if tl.id == "om")
     assert [(minutes(r.at), r.text, r.lasted and r.lasted / MINUTE) for r in om.rows] == [
         (0, "online", 10),
@@ -94,9 +95,13 @@ def test_each_organisation_has_its_timeline(report: AfterActionReport) -> None:
         (50, "online", 10),
         (50, "email up", None),
         (60, "offline: lost", 60),
-        (120, "online", 120),
+        (120, "online", 80),
+        # The recorder away (3:20-3:30): the screen showed every organisation UNKNOWN.
+        (200, "unknown: monitor disconnected", 10),
+        (210, "online", 30),
     ]
-    assert dict(om.time_in) == {"offline": 3600, "degraded": 1200, "invalid": 420}
+    assert dict(om.time_in) == {"offline": 3600, "degraded": 1200, "invalid": 420,
+                                "unknown": 600}
     unchanged = [tl.id for tl in report.timelines if not tl.changed]
     assert "om" not in unchanged and "justis" in unchanged
 

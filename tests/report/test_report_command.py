@@ -85,7 +85,8 @@ def test_markdown_timeline_per_organisation(markdown: str) -> None:
     assert in_order(
         markdown,
         "### om: Openbaar Ministerie",
-        "Not online: ✖ OFFLINE 1 h, ◐ DEGRADED 20 min, ≠ INVALID 7 min. At the end: ● ONLINE.",
+        "Not online: ✖ OFFLINE 1 h, ◐ DEGRADED 20 min, ? UNKNOWN 10 min, ≠ INVALID 7 min. "
+        "At the end: ● ONLINE.",
         "| 11:00:00 | start: ● ONLINE | 10 min |",
         f"| 11:10:00 | ≠ INVALID: 1 invalid reading (last: {scenario.MALFORMED}) | 7 min |",
         "| 11:17:00 | ● ONLINE | 13 min |",
@@ -93,7 +94,9 @@ def test_markdown_timeline_per_organisation(markdown: str) -> None:
         f"| 11:30:00 | ✗ email down: {scenario.EMAIL_DOWN} | 20 min |",
         "| 11:50:00 | ✓ email up |  |",
         "| 12:00:00 | ✖ OFFLINE: lost | 1 h |",
-        "| 13:00:00 | ● ONLINE | 2 h, to the end |",
+        "| 13:00:00 | ● ONLINE | 1 h 20 min |",
+        "| 14:20:00 | ? UNKNOWN: monitor disconnected | 10 min |",
+        "| 14:30:00 | ● ONLINE | 30 min, to the end |",
         "### justid: Justitiële Informatiedienst",
         "### cjib: Centraal Justitieel Incassobureau",
         "### Unchanged throughout the recording",

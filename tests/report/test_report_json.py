@@ -18,6 +18,7 @@ from ketenwacht.cli import main
 from ketenwacht.startup import load_topology
 from playback.player import Player
 from recording.reader import Recording
+from report.fold import fold_recording
 from report.json import VERSION, Document
 from tests.report import scenario
 
@@ -101,3 +102,19 @@ def test_what_the_report_says_at_any_moment_a_replay_seeked_there_shows(
                     subject.kind, subject.id, datetime.fromtimestamp(moment), said)
                 compared += 1
     assert compared > MOMENTS * 40
+
+
+def test_the_end_is_the_replays_last_screen_and_no_entry_repeats_a_subject(
+    recording: Path, document: Document
+) -> None:
+    """What the Markdown and HTML reports call "at the end" is what a replay played to the
+    last row shows, for every organisation; no log line names a subject twice."""
+    topology = load_topology(None)
+    report = fold_recording(recording, topology)
+    with Recording(recording) as opened:
+        player = Player(opened, ChainEngine(topology), Topics())
+        player.advance(opened.span.last_at)
+        last = player.engine.view(opened.span.last_at)
+    assert {t.id: t.end_state for t in report.timelines} == {
+        o.id: o.state.value for o in last.orgs}
+    assert all(len(set(line.subjects)) == len(line.subjects) for line in document.log)
