@@ -3,7 +3,9 @@
 One connection plays every organisation, as the replay identity the broker's ACL confines
 to exercise roots. Each tick (one wall second) publishes the clock, then for every
 organisation its heartbeat and readings as of that moment; an organisation that goes dark
-publishes its Last Will and then nothing until it comes back with a new session.
+publishes its Last Will and then nothing until it comes back with a new session. What the
+crisis room hears by phone is published as operator reports under `_ops`, after the round
+they fall in.
 """
 
 from __future__ import annotations
@@ -22,7 +24,16 @@ from agents.scripted import ScriptedChain
 from chain.errors import UsageError
 from chain.playback import SPEEDS, PlaybackClock, describe_speed
 from chain.topics import Topics
-from chain.wire import WILL_SEQ, ExerciseClock, ExerciseInject, Heartbeat, Message, Status, encode
+from chain.wire import (
+    WILL_SEQ,
+    ExerciseClock,
+    ExerciseInject,
+    Heartbeat,
+    ManualReport,
+    Message,
+    Status,
+    encode,
+)
 from mqtt.address import BrokerAddress, as_brokers
 from mqtt.connection import make_client, run_connected
 
@@ -72,6 +83,19 @@ class ChainVoices:
                 out.append(self._stamp(Heartbeat(org=org, session=0, seq=0, ts=ts,
                                                  interval=interval), at))
                 out += [self._stamp(reading, at) for reading in self.chain.readings(org, at)]
+        return out
+
+    def reports(self, after: float, until: float) -> list[ManualReport]:
+        """The operator reports of the scenario due after `after`, up to `until`, as the
+        crisis room would enter them, dated at their moment in the scenario."""
+        name = self.chain.scenario.scenario.name
+        out: list[ManualReport] = []
+        for number, report in self.chain.reports_between(after, until):
+            observed = datetime.fromtimestamp(self.chain.moment(report.day), UTC)
+            out.append(ManualReport(id=f"{name}-report-{number}", author=report.author,
+                                    ts=observed, org=report.org, text=report.text,
+                                    channel=report.channel, up=report.up,
+                                    observed_at=observed))
         return out
 
 
@@ -143,6 +167,9 @@ class Exercise:
                 for m in messages
             ))
             self.published += len(messages)
+            # Events, not state: a retained report would greet the next run of the exercise.
+            for report in self._voices.reports(self._published_at, at):
+                await client.publish(self.topics.op(report), encode(report), qos=1)
             self._published_at = at
 
     def clock_message(self, at: float) -> ExerciseClock:

@@ -20,6 +20,7 @@ from chain.scenario import (
     ChannelEvent,
     FlowEvent,
     Inject,
+    ReportEvent,
     Scenario,
     StatusEvent,
 )
@@ -73,7 +74,13 @@ class ScriptedChain:
                     self._rates.setdefault(link, _Steps()).add(at, rate)
                 case BacklogEvent(backlog=backlog, per_day=per_day):
                     self._growth.setdefault(backlog, _Steps()).add(at, per_day)
+                case ReportEvent():
+                    pass
         self._injects = sorted(scenario.injects, key=lambda i: i.day)
+        self._reports = sorted((e for e in scenario.events if isinstance(e, ReportEvent)),
+                               key=lambda r: r.day)
+        self._born = {link: born for link, steps in self._rates.items()
+                      if (born := self._birth(steps)) is not None}
 
     def moment(self, day: float) -> float:
         return self.start + day * 86_400
@@ -105,10 +112,10 @@ class ScriptedChain:
                                            up=up, latency_ms=25.0 if up else None,
                                            detail=detail))
         for link in self.topology.links_of(org):
-            if link.sender == org:
+            if link.sender == org and self.exists(link, at):
                 readings.append(FlowCounter(org=org, session=0, seq=0, ts=ts, link=link.id,
                                             direction="sent", count=self.flow_count(link, at)))
-            if link.receiver == org:
+            if link.receiver == org and self.exists(link, at - TRANSIT_SECONDS):
                 count = self.flow_count(link, at - TRANSIT_SECONDS)
                 readings.append(FlowCounter(org=org, session=0, seq=0, ts=ts, link=link.id,
                                             direction="received", count=count))
@@ -123,6 +130,20 @@ class ScriptedChain:
         return up, detail or ("" if up else "down (exercise)")
 
     # ----------------------------------------------------------------- flows and backlogs
+
+    def _birth(self, steps: _Steps[float]) -> float | None:
+        """When a link the scenario stops from day 0 first carries anything: a link that does
+        not exist before the outage (the emergency police feed) says nothing until then, as
+        no agent counts a flow that is not there. None for a link that exists from the start."""
+        if not steps.moments or steps.moments[0] > self.start or steps.values[0] > 0:
+            return None
+        return next((m for m, v in zip(steps.moments, steps.values, strict=True) if v > 0),
+                    float("inf"))
+
+    def exists(self, link: Link, at: float) -> bool:
+        """Whether the link is there to be counted at `at` (see `_birth`)."""
+        born = self._born.get(link.id)
+        return born is None or at >= born
 
     def flow_count(self, link: Link, at: float) -> int:
         """Messages counted on the link from day 0 to `at`: its profile's expectation, each
@@ -160,3 +181,9 @@ class ScriptedChain:
         """(number in the scenario, inject) of those due after `after`, up to `until`."""
         return [(n, i) for n, i in enumerate(self._injects)
                 if after < self.moment(i.day) <= until]
+
+    def reports_between(self, after: float, until: float) -> list[tuple[int, ReportEvent]]:
+        """(number among the scenario's reports, report) of those due after `after`, up to
+        `until`."""
+        return [(n, r) for n, r in enumerate(self._reports)
+                if after < self.moment(r.day) <= until]

@@ -68,7 +68,19 @@ class BacklogEvent(_Event, frozen=True, kw_only=True, tag="backlog"):
     """Change per day from now on: growth when positive, draining when negative."""
 
 
-Event = StatusEvent | ChannelEvent | FlowEvent | BacklogEvent
+class ReportEvent(_Event, frozen=True, kw_only=True, tag="report"):
+    """What the crisis room hears by hand (a phone call, a liaison officer), published as an
+    operator's report: an organisation that is dark publishes nothing, so this is how the
+    room learns of it. With `channel` and `up` the report also sets that channel."""
+
+    org: Id
+    text: Text
+    author: Annotated[str, Meta(min_length=1, max_length=64)]
+    channel: ChannelName | None = None
+    up: bool | None = None
+
+
+Event = StatusEvent | ChannelEvent | FlowEvent | BacklogEvent | ReportEvent
 
 
 class Inject(_Strict, frozen=True, kw_only=True):
@@ -111,8 +123,16 @@ def _check(scenario: Scenario, topology: Topology) -> list[tuple[str, str]]:
             problems.append((f"{where}.day", f"after the scenario's last day "
                                              f"({scenario.scenario.days:g})"))
         match event:
-            case StatusEvent(org=org) | ChannelEvent(org=org) if org not in orgs:
+            case StatusEvent(org=org) | ChannelEvent(org=org) | ReportEvent(org=org) if (
+                org not in orgs
+            ):
                 problems.append((f"{where}.org", f"unknown organisation {org!r}"))
+            case ReportEvent(channel=channel, up=up) if (channel is None) != (up is None):
+                problems.append((f"{where}.channel", "a channel without `up`: say whether "
+                                                     "it works (up = true or false)")
+                                if up is None else
+                                (f"{where}.up", "`up` without a `channel`: name the channel "
+                                                "the report is about"))
             case FlowEvent(link=link) if link not in links:
                 problems.append((f"{where}.link", f"unknown link {link!r}"))
             case BacklogEvent(backlog=backlog) if backlog not in backlogs:
