@@ -7,11 +7,15 @@ rejected payload every 10 minutes), then measures in the same run:
 
   - the baseline: a `SELECT` loop over the same columns, doing nothing with the rows;
   - the Markdown report: fold every row into the engine, build the model, render;
-  - the HTML report: the same with a chart per backlog (when matplotlib is installed).
+  - the HTML report: the same with a chart per backlog (when matplotlib is installed);
+  - the JSON report: the same with every subject's state timeline, as JSON.
+
+With --recording FILE it measures that recording instead of building one (e.g. the 2025
+exercise recorded by bench/exercise_recording.py).
 
 Target (issue 5): a report over a million rows in seconds, not minutes.
 
-Run: .venv/bin/python bench/report_rate.py [--rows 1000000] [--repeat 3]
+Run: .venv/bin/python bench/report_rate.py [--rows 1000000] [--repeat 3] [--recording FILE]
 """
 
 from __future__ import annotations
@@ -176,6 +180,14 @@ def html_report(path: Path, topology: Topology) -> int:
     return report.facts.messages
 
 
+def json_report(path: Path, topology: Topology) -> int:
+    from report import json
+
+    report = fold_recording(path, topology)
+    json.render(report)
+    return report.facts.messages
+
+
 def rate(work: Callable[[], int]) -> float:
     started = time.perf_counter()
     rows = work()
@@ -186,6 +198,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--recording", type=Path, help="measure this recording instead")
     args = parser.parse_args()
     topology = load_topology(None)
     try:
@@ -194,25 +207,28 @@ def main() -> None:
     except ImportError:
         with_html = False
     with tempfile.TemporaryDirectory() as scratch:
-        path = Path(scratch) / "recording.sqlite"
+        path = args.recording or Path(scratch) / "recording.sqlite"
         started = time.perf_counter()
-        make_recording(path, topology, args.rows)
+        if args.recording is None:
+            make_recording(path, topology, args.rows)
         rows = read_rows(path)
         with sqlite3.connect(path) as db:
             first, last = db.execute(
                 "SELECT MIN(received_at), MAX(received_at) FROM messages").fetchone()
         print(f"recording: {rows:,} rows over {(last - first) / 3600:.1f} h of traffic, "
               f"{path.stat().st_size / 1e6:.0f} MB, made in {time.perf_counter() - started:.0f} s")
-        runs: dict[str, list[float]] = {"select": [], "md": [], "html": []}
+        runs: dict[str, list[float]] = {"select": [], "md": [], "html": [], "json": []}
         for _ in range(args.repeat):
             runs["select"].append(rate(partial(read_rows, path)))
             runs["md"].append(rate(partial(markdown_report, path, topology)))
+            runs["json"].append(rate(partial(json_report, path, topology)))
             if with_html:
                 runs["html"].append(rate(partial(html_report, path, topology)))
     base = statistics.median(runs["select"])
     print(f"medians of {args.repeat} runs, rows/s:")
     print(f"  SELECT loop (baseline):  {base:12,.0f}   {[round(x) for x in runs['select']]}")
-    for name, label in (("md", "Markdown report:"), ("html", "HTML report:")):
+    for name, label in (("md", "Markdown report:"), ("html", "HTML report:"),
+                        ("json", "JSON report:")):
         if runs[name]:
             median = statistics.median(runs[name])
             print(f"  {label:24} {median:12,.0f}   {[round(x) for x in runs[name]]}   "

@@ -203,7 +203,7 @@ class CrisisLog:
 
     def _add(self, entry: LogEntry) -> None:
         if self.entries and entry.at < self.entries[-1].at:
-            insort(self.entries, entry)
+            insort(self.entries, entry, key=_at)
         else:
             self.entries.append(entry)
         if len(self.entries) > self.limit:
@@ -219,3 +219,8 @@ class CrisisLog:
             if (subject is None or e.subject == subject or e.subject.endswith(f":{subject}"))
             and (wanted is None or e.kind in wanted)
         ]
+
+
+def _at(entry: LogEntry) -> float:
+    """Entries are ordered by time alone; at one moment, in the order they came."""
+    return entry.at

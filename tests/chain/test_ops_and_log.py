@@ -6,13 +6,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chain.crisislog import HOLD, EntryKind
+from chain.crisislog import HOLD, CrisisLog, EntryKind
 from chain.engine import ChainEngine
 from chain.errors import PayloadError
 from chain.views import OrgState
 from chain.wire import (
     Acknowledgement,
     Annotation,
+    ExerciseInject,
     Isolation,
     ManualReport,
     Op,
@@ -134,3 +135,15 @@ def test_recovery_is_logged_when_it_happens(engine: ChainEngine) -> None:
     assert [(e.at, e.text) for e in entries] == [
         (T0 + 2, "DEGRADED: email down"), (T0 + 5, "ONLINE"),
     ]
+
+
+def test_entries_that_arrive_out_of_order_are_filed_by_time_even_when_alike() -> None:
+    """Two injects of the same moment and text, told after a later entry: filed by time,
+    after each other (comparing two equal entries field by field once failed on a None)."""
+    log = CrisisLog()
+    log.record_op(Annotation(id="a", author="Bram", ts=TS, text="later"), T0 + 20)
+    moment = datetime.fromtimestamp(T0 + 10, UTC)
+    for number in (1, 2):
+        log.record_inject(ExerciseInject(id=f"i{number}", at=moment, text="advisory"))
+    assert [(e.at, e.kind) for e in log.entries] == [
+        (T0 + 10, EntryKind.INJECT), (T0 + 10, EntryKind.INJECT), (T0 + 20, EntryKind.ANNOTATION)]
