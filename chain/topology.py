@@ -148,9 +148,10 @@ def _cross_check(topology: Topology) -> list[str]:
     ]
     for section, records in cited:
         problems.extend(
-            f"{section}[{index}].source: {record.source!r} is not a [[source]] id"
+            f"{section}[{index}].source: {cited!r} is not a [[source]] id"
             for index, record in enumerate(records)
-            if record.source not in sources
+            for cited in record.source.split(",")
+            if cited.strip() not in sources
         )
     for index, link in enumerate(topology.links):
         for key, org in (("from", link.sender), ("to", link.receiver)):

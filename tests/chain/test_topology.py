@@ -40,6 +40,8 @@ def test_every_magnitude_is_derived_or_marked_placeholder() -> None:
         ("[[org]\n", "chain.toml: not valid TOML:"),
         (f"{SOURCE}[[org]]\n{ORG}[[org]]\n{ORG}", "org[1].id: duplicate id 'om'"),
         (f"[[org]]\n{ORG}", "org[0].source: 'S0' is not a [[source]] id"),
+        (f"{SOURCE}[[org]]\n" + ORG.replace('source = "S0"', 'source = "S0,S9"'),
+         "org[0].source: 'S9' is not a [[source]] id"),
         (
             f'{SOURCE}[[org]]\n{ORG}[[link]]\nid = "om-x"\nfrom = "om"\nto = "x"\ncarries = "c"\n'
             'normally = "n"\nduring_outage = "d"\nsource = "S0"\nper_hour = 1\n'
