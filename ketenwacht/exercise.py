@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from pathlib import Path
 
 from agents.exercise import Exercise
@@ -16,12 +17,16 @@ from chain.inbox import EngineSink, MonitorSink
 from chain.scenario import Scenario, parse_scenario
 from chain.topics import Topics, exercise_root
 from chain.topology import Topology
-from ketenwacht.record import RecorderSink
+from ketenwacht.record import ExerciseDating, RecorderSink
 from ketenwacht.startup import cancel_on_signals, configure_logging
 from mqtt.address import Brokers, describe
 from mqtt.monitor import Monitor
 from playback.following import ExerciseFollower, FollowingSink
 from recording.recorder import Recorder
+
+SUBSCRIBE_WITHIN = 10.0
+"""Seconds the leader waits for the recorder's subscription before the exercise starts."""
+POLL = 0.05
 
 
 def load_scenario(path: Path, topology: Topology) -> Scenario:
@@ -52,12 +57,18 @@ async def lead(topology: Topology, scenario: Scenario, *, broker: Brokers | None
         # Recorded by the same recorder, on the exercise's clock, with or without a screen.
         path = record or default_state_dir() / f"exercise-{name}.sqlite"
         recorder = await stack.enter_async_context(Recorder(path))
+        recording: asyncio.Task[None] | None = None
+        if headless:
+            monitor = Monitor(broker, topics, clock=exercise.now)
+            recording = asyncio.create_task(
+                monitor.run(RecorderSink(), record=ExerciseDating(exercise.now,
+                                                                  recorder.record)),
+                name="recording")
+            await _subscribed(monitor, recording)
+            exercise.clock.seek(exercise.chain.start, time.time())  # day 0 once recorded
         driving = asyncio.create_task(exercise.run(), name="exercise")
         try:
-            if headless:
-                monitor = Monitor(broker, topics, clock=exercise.now)
-                recording = asyncio.create_task(
-                    monitor.run(RecorderSink(), record=recorder.record), name="recording")
+            if headless and recording is not None:
                 print(f"exercise {name} under {topics.root} on {describe(broker)}, recorded "
                       f"in {path}; players run `ketenwacht tui --exercise {name} --broker URL` "
                       "(Ctrl-C stops it)", flush=True)
@@ -74,7 +85,7 @@ async def lead(topology: Topology, scenario: Scenario, *, broker: Brokers | None
 
             async def feed(_: MonitorSink) -> None:
                 sink = EngineSink(engine, dated_by_sender=True)
-                await monitor.run(sink, record=recorder.record)
+                await monitor.run(sink, record=ExerciseDating(exercise.now, recorder.record))
 
             app = PlaybackApp(engine, feed, control=exercise, broker_url=describe(broker),
                               publish=monitor.publish_op)
@@ -82,6 +93,17 @@ async def lead(topology: Topology, scenario: Scenario, *, broker: Brokers | None
         finally:
             driving.cancel()
             await asyncio.gather(driving, return_exceptions=True)
+
+
+async def _subscribed(monitor: Monitor, recording: asyncio.Task[None]) -> None:
+    """Until the recorder's monitor is subscribed (the exercise's first round is then in the
+    recording), or has failed trying (its error says why)."""
+    for _ in range(int(SUBSCRIBE_WITHIN / POLL)):
+        if monitor.subscribed or recording.done():
+            break
+        await asyncio.sleep(POLL)
+    if recording.done():
+        recording.result()
 
 
 async def follow(topology: Topology, name: str, broker: Brokers) -> None:

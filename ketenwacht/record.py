@@ -10,8 +10,11 @@ import re
 import socket
 import time
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Final
+
+import msgspec
 
 from chain.topics import Topics
 from chain.wire import Control, ExerciseClock, Message, Op
@@ -64,31 +67,64 @@ def recorder_session(path: Path, topics: Topics) -> str:
     return f"ketenwacht-recorder-{host}-{digest}"
 
 
-class ExerciseDating:
-    """Rows of an exercise root dated by the exercise's clock, as the leader's screen dates
-    them, whoever records: a replay, a report or `status` then read the exercise's July 2025,
-    not the December afternoon it was run on. Rows that come before the clock is heard wait,
-    and are dated at its first moment."""
+class _Stamp(msgspec.Struct):
+    ts: datetime | None = None
 
-    def __init__(self, follower: ExerciseFollower, record: Tap) -> None:
-        self._follower = follower
+
+_STAMP: Final = msgspec.json.Decoder(_Stamp)
+
+
+def sent_at(payload: bytes) -> float | None:
+    """The moment a message says it was sent (its `ts`), if it says one."""
+    try:
+        stamp = _STAMP.decode(payload)
+    except msgspec.DecodeError:
+        return None
+    return None if stamp.ts is None else stamp.ts.timestamp()
+
+
+class ExerciseDating:
+    """Rows of an exercise root dated by the exercise's clock, whoever records them: a
+    replay, a report or `status` then read the exercise's July 2025, not the December
+    afternoon it was run on. A message is dated when the driver sent it (its `ts`, on the
+    exercise's clock): at a day a second, a tenth of a second in transit would be 2.4 hours
+    late. The rest (a retained copy found on subscribing, what says no time) is dated by
+    `clock` on arrival; what comes before `clock` knows the time (None) waits, and is dated
+    at its first moment."""
+
+    def __init__(self, clock: Callable[[], float | None], record: Tap) -> None:
+        self._clock = clock
         self._record = record
         self._waiting: list[tuple[str, bytes, int, bool, str | None]] = []
+        self._live: float | None = None
+        """The latest moment a live row was dated at."""
         self.dropped = 0
+
+    @classmethod
+    def following(cls, follower: ExerciseFollower, record: Tap) -> ExerciseDating:
+        """For a recorder that follows an exercise led elsewhere."""
+        return cls(lambda: None if follower.clock is None else follower.now(), record)
 
     def __call__(self, at: float, topic: str, payload: bytes, qos: int, retain: bool,
                  problem: str | None) -> None:
-        if self._follower.clock is None:
+        now = self._clock()
+        if now is None:
             if len(self._waiting) >= WAITING_FOR_CLOCK:
                 del self._waiting[0]
                 self.dropped += 1
             self._waiting.append((topic, payload, qos, retain, problem))
             return
-        now = self._follower.now()
         for row in self._waiting:
             self._record(now, *row)
         self._waiting.clear()
-        self._record(now, topic, payload, qos, retain, problem)
+        if retain:
+            # State found on subscribing is older than anything live: never after it.
+            at = now if self._live is None else min(now, self._live)
+        else:
+            sent = sent_at(payload)
+            at = now if sent is None else min(sent, now)
+            self._live = at if self._live is None else max(self._live, at)
+        self._record(at, topic, payload, qos, retain, problem)
 
 
 async def run_recorder(
@@ -102,8 +138,8 @@ async def run_recorder(
     counts = RecorderSink(follower)
     keep = keep_days * 86_400 if keep_days else None
     async with Recorder(path, keep=keep) as recorder:
-        tap: Tap = recorder.record if follower is None else ExerciseDating(follower,
-                                                                           recorder.record)
+        tap: Tap = recorder.record if follower is None else ExerciseDating.following(
+            follower, recorder.record)
         monitor = Monitor(brokers, topics, session=session,
                           clock=follower.now if follower is not None else time.time)
         task = asyncio.create_task(monitor.run(counts, record=tap))

@@ -38,6 +38,15 @@ class Entry(msgspec.Struct, frozen=True, kw_only=True):
     state: str
 
 
+class ChannelChange(msgspec.Struct, frozen=True, kw_only=True):
+    at: datetime
+    org: str
+    channel: str
+    up: bool
+    detail: str
+    """The agent's reason, or "reported by …: …" for an operator's report."""
+
+
 class Point(msgspec.Struct, frozen=True, kw_only=True):
     at: datetime
     items: int
@@ -71,6 +80,8 @@ class Document(msgspec.Struct, frozen=True, kw_only=True):
     subjects: tuple[Subject, ...]
     log: tuple[Entry, ...]
     log_dropped: int
+    channels: tuple[ChannelChange, ...]
+    channels_dropped: int
     backlogs: tuple[Backlog, ...]
 
 
@@ -94,6 +105,9 @@ def document(report: AfterActionReport) -> Document:
                         text=line.text, author=line.author, state=line.state)
                   for line in report.log),
         log_dropped=report.log_dropped,
+        channels=tuple(ChannelChange(at=_time(c.at), org=c.org, channel=c.channel, up=c.up,
+                                     detail=c.detail) for c in report.channel_changes),
+        channels_dropped=report.channel_changes_dropped,
         backlogs=tuple(
             Backlog(org=b.org, process=b.process, name=b.name,
                     points=tuple(Point(at=_time(p.at), items=p.items) for p in b.points))

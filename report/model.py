@@ -128,6 +128,8 @@ class AfterActionReport(msgspec.Struct, frozen=True, kw_only=True):
     end_counts: tuple[tuple[str, int], ...]
     states: tuple[SubjectStates, ...] = ()
     """Every organisation's, link's and process's state as each evaluation saw it."""
+    channel_changes: tuple[ChannelChange, ...] = ()
+    """Every channel going up or down (its first reading included), in time order."""
 
 
 class ReportBuilder:
@@ -178,6 +180,7 @@ class ReportBuilder:
             start_counts=_counts(first),
             end_counts=_counts(last),
             states=states,
+            channel_changes=tuple(self._changes),
         )
 
     def _timelines(self, facts: RecordingFacts, entries: Sequence[LogEntry],

@@ -65,7 +65,8 @@ def test_rows_before_the_clock_is_heard_wait_for_it() -> None:
     """What arrives before the exercise clock waits, and is dated at its first moment."""
     follower = ExerciseFollower("oefening", wall=lambda: 1_800_000_000.0)
     written: list[tuple[float, str]] = []
-    tap = ExerciseDating(follower, lambda at, topic, *_: written.append((at, topic)))
+    tap = ExerciseDating.following(follower,
+                                   lambda at, topic, *_: written.append((at, topic)))
     tap(1_800_000_000.0, "early", b"x", 1, True, None)
     assert written == []
     moment = datetime.fromtimestamp(JULY_2025, UTC)
