@@ -21,11 +21,9 @@ from chain.wire import Control, ExerciseClock, Message, Op
 from ketenwacht.startup import cancel_on_signals
 from mqtt.address import Brokers, describe
 from mqtt.monitor import Monitor
-from playback.following import ExerciseFollower
+from playback.following import WAITING_FOR_CLOCK, ExerciseFollower
 from recording.recorder import Recorder
 
-WAITING_FOR_CLOCK: Final = 100_000
-"""Rows of an exercise root kept until its clock is heard; beyond, the oldest go."""
 Tap = Callable[[float, str, bytes, int, bool, str | None], None]
 
 

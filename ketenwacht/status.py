@@ -21,6 +21,7 @@ from chain.views import ChainView, OrgState
 from mqtt.address import BrokerAddress, as_brokers
 from mqtt.connection import make_client
 from mqtt.monitor import Monitor
+from playback.following import ExerciseFollower, FollowingSink
 from tui import format as fmt
 
 
@@ -43,11 +44,14 @@ async def _snapshot(
     topology: Topology, address: BrokerAddress, topics: Topics, *, wait: float
 ) -> ChainView:
     engine = ChainEngine(topology)
-    sink = EngineSink(engine)
-    monitor = Monitor(address, topics)
+    # An exercise's state is in the exercise's time, on its clock, as its players see it.
+    follower = ExerciseFollower(topics.root) if topics.is_exercise else None
+    sink = EngineSink(engine) if follower is None else FollowingSink(engine, follower)
+    clock = time.time if follower is None else follower.now
+    monitor = Monitor(address, topics, clock=clock)
     client = make_client(address, identifier=f"ketenwacht-status-{uuid.uuid4().hex[:8]}")
     async with client:
-        sink.connection_changed(True, time.time())
+        sink.connection_changed(True, clock())
         await client.subscribe(topics.everything, qos=1)
 
         async def listen() -> None:
@@ -57,7 +61,7 @@ async def _snapshot(
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(wait):
                 await listen()
-    return engine.view(time.time())
+    return engine.view(clock())
 
 
 def as_json(view: ChainView) -> str:

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Final
 
 from chain.engine import ChainEngine
 from chain.errors import UsageError
 from chain.inbox import EngineSink
 from chain.playback import PlaybackClock, describe_speed
 from chain.wire import ExerciseClock, Message, Op
+
+WAITING_FOR_CLOCK: Final = 100_000
+"""What is kept until the exercise's clock is heard; beyond, the rest is left out."""
 
 
 class ExerciseFollower:
@@ -58,18 +62,44 @@ class ExerciseFollower:
 
 
 class FollowingSink(EngineSink):
-    """Takes nothing in until the exercise's clock is known: before it, there is no telling
-    when a message belongs."""
+    """Takes everything in on the exercise's clock: what comes before the clock is known
+    (the monitor's connection, the retained state found on subscribing) waits for it and is
+    dated at its first moment, never by the wall clock, which is another year's."""
 
     def __init__(self, engine: ChainEngine, follower: ExerciseFollower,
                  on_change: Callable[[], None] | None = None) -> None:
-        super().__init__(engine, on_change, on_clock=follower.heard, dated_by_sender=True)
+        super().__init__(engine, on_change, on_clock=self._heard, dated_by_sender=True)
         self._follower = follower
+        self._waiting: list[Callable[[float], None]] = []
+
+    def _heard(self, clock: ExerciseClock) -> None:
+        first = self._follower.clock is None
+        self._follower.heard(clock)
+        if first:
+            now = self._follower.now()
+            for take in self._waiting:
+                take(now)
+            self._waiting.clear()
+
+    def _wait(self, take: Callable[[float], None]) -> None:
+        if len(self._waiting) < WAITING_FOR_CLOCK:
+            self._waiting.append(take)
 
     def message_received(self, message: Message, *, received_at: float, retained: bool) -> None:
-        if self._follower.clock is not None:
-            super().message_received(message, received_at=received_at, retained=retained)
+        if self._follower.clock is None:
+            self._wait(lambda now: EngineSink.message_received(
+                self, message, received_at=now, retained=True))
+            return
+        super().message_received(message, received_at=received_at, retained=retained)
 
     def op_received(self, op: Op, *, received_at: float) -> None:
-        if self._follower.clock is not None:
-            super().op_received(op, received_at=received_at)
+        if self._follower.clock is None:
+            self._wait(lambda now: EngineSink.op_received(self, op, received_at=now))
+            return
+        super().op_received(op, received_at=received_at)
+
+    def connection_changed(self, connected: bool, at: float) -> None:
+        if self._follower.clock is None:
+            self._wait(lambda now: EngineSink.connection_changed(self, connected, now))
+            return
+        super().connection_changed(connected, at)

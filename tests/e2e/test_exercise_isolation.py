@@ -99,11 +99,11 @@ async def test_a_recording_replayed_into_the_broker_reaches_followers_only(
     watching = asyncio.create_task(Monitor(any_broker, Topics()).run(live_sink))
     follower = ExerciseFollower("drill")
     player = ChainEngine(topology)
-    following = asyncio.create_task(
-        Monitor(any_broker, Topics(exercise_root("drill")), clock=follower.now)
-        .run(FollowingSink(player, follower)))
+    monitor = Monitor(any_broker, Topics(exercise_root("drill")), clock=follower.now)
+    following = asyncio.create_task(monitor.run(FollowingSink(player, follower)))
     try:
-        await until(lambda: player.view(0).monitor_connected, within=5)
+        # Subscribed; the screen counts itself connected only once the clock tells when.
+        await until(lambda: monitor.subscribed, within=5)
         with Recording(path) as recording:
             republisher = Republisher(recording, any_broker, recorded_root="keten/v1",
                                       target=Topics(exercise_root("drill")), speed=None,

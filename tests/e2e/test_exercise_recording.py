@@ -12,13 +12,15 @@ from pathlib import Path
 
 from agents.exercise import Exercise
 from agents.scripted import ScriptedChain
+from chain.engine import ChainEngine
 from chain.topics import Topics, exercise_root
-from chain.wire import ExerciseClock
+from chain.views import OrgState
+from chain.wire import ExerciseClock, Status
 from ketenwacht.exercise import load_scenario
 from ketenwacht.record import ExerciseDating, run_recorder
 from ketenwacht.startup import load_topology
 from mqtt.address import BrokerAddress
-from playback.following import ExerciseFollower
+from playback.following import ExerciseFollower, FollowingSink
 from recording.reader import Recording
 from tests.agents.test_exercise import SCENARIO
 from tests.conftest import until
@@ -96,3 +98,24 @@ async def test_a_headless_exercise_records(tmp_path: Path) -> None:
     first, last, rows = in_the_exercise(path)
     assert rows > 100
     assert JULY_2025 <= first < last < OCTOBER_2025, (first, last)
+
+
+def test_a_players_screen_dates_even_its_connection_by_the_exercise_clock() -> None:
+    """Connected before the clock is heard (at the wall clock's 2027), a retained online
+    status found on subscribing: both wait for the clock and take its first moment (17 Jul
+    2025), so om, silent after it, falls STALE in exercise time three intervals later."""
+    wall = 1_800_000_000.0
+    follower = ExerciseFollower("oefening", wall=lambda: wall)
+    engine = ChainEngine(load_topology(None))
+    sink = FollowingSink(engine, follower)
+    sink.connection_changed(True, wall)
+    online = Status(org="om", session=1, seq=1, ts=datetime.fromtimestamp(JULY_2025, UTC),
+                    state="online", interval=60.0)
+    sink.message_received(online, received_at=wall, retained=True)
+    moment = datetime.fromtimestamp(JULY_2025, UTC)
+    sink.control_received(ExerciseClock(name="oefening", at=moment, speed=1.0,
+                                        day_zero=moment), received_at=wall)
+    view = engine.view(JULY_2025 + 10)
+    assert view.monitor_since == JULY_2025
+    assert view.org("om").state is OrgState.ONLINE
+    assert engine.view(JULY_2025 + 4 * 60).org("om").state is OrgState.STALE
