@@ -126,6 +126,15 @@ class Cluster:
                     await asyncio.sleep(0.2)
 
 
+STOP_WITHIN = 30.0
+"""Seconds a stopped agent may take (its planned stop waits at most a few)."""
+
+
+def _where(task: asyncio.Task[None]) -> str:
+    frames = task.get_stack(limit=20)
+    return " < ".join(f"{f.f_code.co_name}:{f.f_lineno}" for f in reversed(frames)) or "?"
+
+
 @asynccontextmanager
 async def cluster_agents(
     cluster: Cluster, orgs: Sequence[str], workdir: Path, *, interval: float = 1.0,
@@ -156,7 +165,11 @@ async def cluster_agents(
     finally:
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        _, stuck = await asyncio.wait(tasks, timeout=STOP_WITHIN) if tasks else ((), set())
+        if stuck:
+            # A hang would only end at the suite's timeout, saying nothing: say where.
+            where = "; ".join(f"{task.get_name()} at {_where(task)}" for task in stuck)
+            raise AssertionError(f"agents still running {STOP_WITHIN}s after a stop: {where}")
         for outbox in outboxes:
             with contextlib.suppress(Exception):
                 await outbox.close()
