@@ -252,7 +252,19 @@ async def test_broker_killed_mid_drain_agent_is_back_within_5s(
         back_at = await links.restart_recorder_first(watch)
         await until(lambda: agent.connections > before, within=RECONNECT_WITHIN)
         print(f"\nFIGURES mid-drain reconnect={time.monotonic() - back_at:.2f}s")
-        await until(lambda: outbox.size == 0, within=20)
+
+        def drained() -> bool:
+            """the agent's buffer delivered after the second restart"""
+            return outbox.size == 0
+
+        # Completeness, not speed (the speed is the reconnect above): a NATS node restarted
+        # under load takes its time to store a backlog's QoS 1 messages.
+        try:
+            await until(drained, within=45)
+        except AssertionError:
+            raise AssertionError(f"{outbox.size} readings still buffered 45 s after the second "
+                                 f"restart; {len(outbox.acknowledged)} delivered, "
+                                 f"{agent.connections} connections") from None
 
         def recorded() -> bool:
             """every reading removed from the outbox was recorded"""

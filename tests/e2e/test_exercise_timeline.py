@@ -91,14 +91,17 @@ async def test_the_recorded_exercise_agrees_with_the_sources_at_the_key_dates(
     # shows STALE until three intervals have passed; OFFLINE by 22 Jul.
     assert state_at(document, "org", "om", noon(18, 7)) in ("stale", "offline")
     assert state_at(document, "org", "om", noon(22, 7)) == "offline"
-    up, detail = channel_at(document, "om", "phone", noon(22, 7))  # "3"
+    # A round of readings comes once an exercise day, and a loaded machine may let one slip
+    # into the next: what happens on a day shows by noon two days on at the latest.
+    assert channel_at(document, "om", "phone", noon(20, 7))[0] is True
+    up, detail = channel_at(document, "om", "phone", noon(24, 7))  # "3": 22 Jul
     assert not up and detail.startswith("reported by")
     assert channel_at(document, "om", "email", noon(6, 8))[0] is False
-    assert channel_at(document, "om", "email", noon(8, 8))[0] is True  # "1", S0
+    assert channel_at(document, "om", "email", noon(9, 8))[0] is True  # "1", S0: 7 Aug
     assert state_at(document, "link", "politie-justid", noon(17, 7)) == "unknown"
-    assert state_at(document, "link", "politie-justid", noon(12, 8)) == "flowing"  # S0, S3
+    assert state_at(document, "link", "politie-justid", noon(14, 8)) == "flowing"  # S0, S3
     assert state_at(document, "link", "om-justid", noon(1, 9)) == "stalled"
-    assert state_at(document, "link", "om-justid", noon(4, 9)) in ("flowing", "slow")  # S4
+    assert state_at(document, "link", "om-justid", noon(6, 9)) in ("flowing", "slow")  # S4
     # "8": restored on 25 Sep. At a day a second a reading comes once an exercise day, so
     # the links restored that day have shown it by the recording's end (day 72).
     end = document.recording.last_at.timestamp()
