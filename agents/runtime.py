@@ -254,7 +254,10 @@ class Agent:
         birth on our own status topic."""
         topic = self.topics.status(self.org)
         try:
-            await subscribe(client, topic, qos=1)
+            # QoS 0: all it needs is the retained status, and on NATS a QoS 1 subscription
+            # is a JetStream consumer per agent, which under load can time out and make the
+            # broker end the connection (and send the Will this is here to answer).
+            await subscribe(client, topic, qos=0)
         except aiomqtt.MqttError as error:
             # If the link died, the iteration below says so at once; else we live unwatched.
             self.log.warning("not watching %s: %s", topic, error)

@@ -54,6 +54,12 @@ class EvaluationPolicy:
     are in (the first live row): the first evaluation is the starting point, not news."""
 
 
+RESUBSCRIBE_GAP: Final = 0.25
+"""Seconds of recorded time from the last live row to a retained one for that to be a fresh
+subscription after an outage: losing the broker, noticing it and subscribing again take
+longer than that, while a first subscription's retained copies can come among the first
+live messages within milliseconds."""
+
 REPLAY: Final = EvaluationPolicy(every=10.0)
 """The player's and the report's, so the report says what the replayed screen showed. An
 evaluation of the whole chain costs about 0.3 ms, as much as folding 50 messages: every
@@ -139,7 +145,9 @@ class Fold:
         if self._hook is not None:
             self._hook.row(self, row)
         previous, self._previous = self._previous, (at, row.retain)
-        if previous is not None and row.retain and not previous[1]:
+        if previous is not None and row.retain and not previous[1] and (
+            at - previous[0] >= RESUBSCRIBE_GAP
+        ):
             # A burst of retained messages after live ones: the recorder subscribed afresh,
             # so it had lost the broker somewhere after the last message before it. Every
             # screen, replay and report sees the monitor disconnected then, not every
@@ -168,6 +176,8 @@ class Fold:
         shows that, as the report (which has seen the burst) does."""
         previous = self._previous
         if previous is None or previous[1] or not row.retain or self._away_since is not None:
+            return
+        if row.received_at - previous[0] < RESUBSCRIBE_GAP:
             return
         if row.topic.startswith(self._prefix):
             self._away_since = previous[0]
