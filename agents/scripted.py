@@ -63,6 +63,7 @@ class ScriptedChain:
         self._channels: dict[tuple[str, str], _Steps[tuple[bool, str | None]]] = {}
         self._rates: dict[str, _Steps[float]] = {}
         self._growth: dict[str, _Steps[float]] = {}
+        reports: list[ReportEvent] = []
         for event in scenario.events:
             at = self.moment(event.day)
             match event:
@@ -75,10 +76,9 @@ class ScriptedChain:
                 case BacklogEvent(backlog=backlog, per_day=per_day):
                     self._growth.setdefault(backlog, _Steps()).add(at, per_day)
                 case ReportEvent():
-                    pass
+                    reports.append(event)
         self._injects = sorted(scenario.injects, key=lambda i: i.day)
-        self._reports = sorted((e for e in scenario.events if isinstance(e, ReportEvent)),
-                               key=lambda r: r.day)
+        self._reports = sorted(reports, key=lambda r: r.day)
         self._born = {link: born for link, steps in self._rates.items()
                       if (born := self._birth(steps)) is not None}
 

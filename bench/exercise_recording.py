@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
 import tempfile
 import time
-from functools import partial
 from pathlib import Path
 
-from report_rate import html_report, json_report, markdown_report, rate, read_rows
+from report_rate import measure, print_rates
 
 from agents.exercise import Exercise
 from agents.scripted import ScriptedChain
@@ -82,22 +80,9 @@ def main() -> None:
         days, wall, written = asyncio.run(record(path, Path(scratch)))
         print(f"recorded: {days:.1f} exercise days in {wall:.1f} s of wall time = "
               f"{days / wall:.2f} days/s; {written:,} rows ({written / wall:,.0f} rows/s)")
-        runs: dict[str, list[float]] = {"select": [], "md": [], "json": [], "html": []}
-        for _ in range(args.repeat):
-            runs["select"].append(rate(partial(read_rows, path)))
-            runs["md"].append(rate(partial(markdown_report, path, topology)))
-            runs["json"].append(rate(partial(json_report, path, topology)))
-            if with_html:
-                runs["html"].append(rate(partial(html_report, path, topology)))
-    base = statistics.median(runs["select"])
+        runs = measure(path, topology, args.repeat, with_html=with_html)
     print(f"report on it, medians of {args.repeat} runs, rows/s:")
-    print(f"  SELECT loop (baseline):  {base:12,.0f}")
-    for name, label in (("md", "Markdown report:"), ("json", "JSON report:"),
-                        ("html", "HTML report:")):
-        if runs[name]:
-            median = statistics.median(runs[name])
-            print(f"  {label:24} {median:12,.0f}   {median / base:.3f}x the baseline, "
-                  f"{written / median:.2f} s for the recording")
+    print_rates(runs, written)
 
 
 if __name__ == "__main__":

@@ -194,6 +194,31 @@ def rate(work: Callable[[], int]) -> float:
     return rows / (time.perf_counter() - started)
 
 
+def measure(path: Path, topology: Topology, repeat: int, *,
+            with_html: bool) -> dict[str, list[float]]:
+    """Rows/s of the SELECT loop and of each report, `repeat` times, interleaved."""
+    runs: dict[str, list[float]] = {"select": [], "md": [], "json": [], "html": []}
+    for _ in range(repeat):
+        runs["select"].append(rate(partial(read_rows, path)))
+        runs["md"].append(rate(partial(markdown_report, path, topology)))
+        runs["json"].append(rate(partial(json_report, path, topology)))
+        if with_html:
+            runs["html"].append(rate(partial(html_report, path, topology)))
+    return runs
+
+
+def print_rates(runs: dict[str, list[float]], rows: int) -> None:
+    """Each report's median next to the SELECT loop's."""
+    base = statistics.median(runs["select"])
+    print(f"  SELECT loop (baseline):  {base:12,.0f}   {[round(x) for x in runs['select']]}")
+    for name, label in (("md", "Markdown report:"), ("json", "JSON report:"),
+                        ("html", "HTML report:")):
+        if runs[name]:
+            median = statistics.median(runs[name])
+            print(f"  {label:24} {median:12,.0f}   {[round(x) for x in runs[name]]}   "
+                  f"{median / base:.3f}x the baseline, {rows / median:.2f} s for the recording")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -217,22 +242,9 @@ def main() -> None:
                 "SELECT MIN(received_at), MAX(received_at) FROM messages").fetchone()
         print(f"recording: {rows:,} rows over {(last - first) / 3600:.1f} h of traffic, "
               f"{path.stat().st_size / 1e6:.0f} MB, made in {time.perf_counter() - started:.0f} s")
-        runs: dict[str, list[float]] = {"select": [], "md": [], "html": [], "json": []}
-        for _ in range(args.repeat):
-            runs["select"].append(rate(partial(read_rows, path)))
-            runs["md"].append(rate(partial(markdown_report, path, topology)))
-            runs["json"].append(rate(partial(json_report, path, topology)))
-            if with_html:
-                runs["html"].append(rate(partial(html_report, path, topology)))
-    base = statistics.median(runs["select"])
+        runs = measure(path, topology, args.repeat, with_html=with_html)
     print(f"medians of {args.repeat} runs, rows/s:")
-    print(f"  SELECT loop (baseline):  {base:12,.0f}   {[round(x) for x in runs['select']]}")
-    for name, label in (("md", "Markdown report:"), ("html", "HTML report:"),
-                        ("json", "JSON report:")):
-        if runs[name]:
-            median = statistics.median(runs[name])
-            print(f"  {label:24} {median:12,.0f}   {[round(x) for x in runs[name]]}   "
-                  f"{median / base:.2f}x the baseline, {rows / median:.1f} s for the recording")
+    print_rates(runs, rows)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of this process: {peak:.0f} MB")
 

@@ -78,9 +78,6 @@ class FoldHook(Protocol):
     """What a pass over a whole recording adds to the fold (the report's extras). A hook's
     own state is not in a checkpoint: a player, which restores them, folds without one."""
 
-    def row(self, fold: Fold, row: Row) -> None:
-        """Before each row under the fold's root is delivered."""
-
     def message(self, message: Message, at: float) -> None:
         """A message, at the moment the fold dates it."""
 
@@ -142,8 +139,6 @@ class Fold:
         at = row.received_at
         if not self._connected:
             self.connect(at)
-        if self._hook is not None:
-            self._hook.row(self, row)
         previous, self._previous = self._previous, (at, row.retain)
         if previous is not None and row.retain and not previous[1] and (
             at - previous[0] >= RESUBSCRIBE_GAP

@@ -35,7 +35,7 @@ from chain.wire import (
     Op,
 )
 from recording.fold import REPLAY, Fold
-from recording.reader import Recording, Row, Summary
+from recording.reader import Recording, Summary
 from report.model import AfterActionReport, RecordingFacts, ReportBuilder
 from report.states import StateTracker
 
@@ -90,9 +90,6 @@ class _Extras:
 
     def evaluated(self, view: ChainView) -> None:
         self.states.evaluated(view)
-
-    def row(self, fold: Fold, row: Row) -> None:
-        pass
 
     def message(self, message: Message, at: float) -> None:
         match message:
