@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from recording.recorder import Recorder
 SUBSCRIBE_WITHIN = 10.0
 """Seconds the leader waits for the recorder's subscription before the exercise starts."""
 POLL = 0.05
+log = logging.getLogger("ketenwacht.exercise")
 
 
 def load_scenario(path: Path, topology: Topology) -> Scenario:
@@ -104,6 +106,9 @@ async def _subscribed(monitor: Monitor, recording: asyncio.Task[None]) -> None:
         await asyncio.sleep(POLL)
     if recording.done():
         recording.result()
+    elif not monitor.subscribed:
+        log.warning("the recorder could not subscribe within %.0f s; the exercise starts, and "
+                    "is recorded from when the broker answers", SUBSCRIBE_WITHIN)
 
 
 async def follow(topology: Topology, name: str, broker: Brokers) -> None:
