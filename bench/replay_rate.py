@@ -84,13 +84,13 @@ def main() -> None:
     size = args.cache.stat().st_size / 2**30
     print(f"recording: {messages:,} messages over {days:.1f} days, {size:.1f} GiB")
 
-    store = CheckpointStore(args.cache, recording.identity)
+    store = CheckpointStore(args.cache, recording.identity, topology)
     if index_needed(recording, store):
         started = time.perf_counter()
         played = build_index(recording, topology, Topics())
         elapsed = time.perf_counter() - started
         print(f"index: {played:,} messages in {elapsed:.0f} s = {played / elapsed:,.0f} msg/s")
-    store = CheckpointStore(args.cache, recording.identity)
+    store = CheckpointStore(args.cache, recording.identity, topology)
     checkpoints = (store.path.stat().st_size / 2**20) if store.path.exists() else 0.0
     print(f"checkpoints: every {EVERY:.0f} s of recording, {checkpoints:.0f} MiB")
 

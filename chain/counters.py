@@ -6,7 +6,9 @@ from bisect import bisect_left, bisect_right
 from collections import deque
 from typing import Final
 
-from chain.expectation import Expectation
+import msgspec
+
+from chain.expectation import Expectation, ExpectationSnapshot
 
 RATE_WINDOW: Final = 300.0
 """Seconds of samples the current rate is computed over."""
@@ -16,6 +18,20 @@ HISTORY_WINDOW: Final = 6.5 * 3600
 """Seconds of samples kept: the longest window a rate test looks at, and its hold."""
 SAMPLE_SPACING: Final = 15.0
 """History keeps at most one sample per this many seconds, so memory stays bounded."""
+
+
+class CounterSnapshot(msgspec.Struct, frozen=True, array_like=True):
+    expectation: ExpectationSnapshot
+    samples: list[tuple[float, int]]
+    last_live: tuple[float, int] | None
+    offset: int
+    raw: int | None
+    session: int | None
+    total: int
+    first_at: float | None
+    moved_at: float | None
+    recovered_at: float | None
+    reset_at: float | None
 
 
 class CumulativeCounter:
@@ -50,6 +66,24 @@ class CumulativeCounter:
         """Receive time of the first live sample: silence is measured from here at the least."""
         self.reset_at: float | None = None
         """Receive time of the first live sample since the start or the latest reset."""
+
+    def snapshot(self) -> CounterSnapshot:
+        return CounterSnapshot(
+            self.expectation.snapshot(), list(self._samples), self._last_live, self._offset,
+            self._raw, self._session, self.total, self.first_at, self.moved_at,
+            self.recovered_at, self.reset_at)
+
+    @classmethod
+    def from_snapshot(cls, expectation: Expectation, snapshot: CounterSnapshot, *,
+                      stall_level: float) -> CumulativeCounter:
+        counter = cls(expectation, stall_level=stall_level)
+        counter._samples.extend(sorted(snapshot.samples))
+        counter._last_live, counter._offset = snapshot.last_live, snapshot.offset
+        counter._raw, counter._session = snapshot.raw, snapshot.session
+        counter.total = snapshot.total
+        counter.first_at, counter.moved_at = snapshot.first_at, snapshot.moved_at
+        counter.recovered_at, counter.reset_at = snapshot.recovered_at, snapshot.reset_at
+        return counter
 
     def add(self, at: float, count: int, session: int, *, sample: bool = True) -> None:
         """Record a value; with `sample=False` (a retained value of unknown age) it only

@@ -56,6 +56,28 @@ class LogEntry(msgspec.Struct, frozen=True, kw_only=True, order=True):
     """When the latest of those changes happened, if more than one."""
 
 
+class RunSnapshot(msgspec.Struct, frozen=True, array_like=True):
+    kind: EntryKind
+    subject: str
+    index: int | None
+    """Where its entry is among the log's entries, if still kept."""
+    entry: LogEntry
+    states: list[str]
+    latest: float
+
+
+class LogSnapshot(msgspec.Struct, frozen=True, kw_only=True):
+    entries: list[LogEntry]
+    limit: int
+    dropped: int
+    last: list[tuple[EntryKind, str, str]]
+    logged_at: list[tuple[EntryKind, str, float]]
+    pending: list[tuple[EntryKind, str, str, float]]
+    runs: list[RunSnapshot]
+    seen_ops: list[str]
+    monitor_up: bool | None
+
+
 class _Run:
     """A subject's changes in quick succession, shown as one entry."""
 
@@ -82,6 +104,39 @@ class CrisisLog:
         """Each subject's latest entry, to extend while its changes come in a run."""
         self._seen_ops: set[str] = set()
         self._monitor_up: bool | None = None
+
+    def snapshot(self) -> LogSnapshot:
+        return LogSnapshot(
+            entries=list(self.entries), limit=self.limit, dropped=self.dropped,
+            last=[(kind, subject, state) for (kind, subject), state in self._last.items()],
+            logged_at=[(kind, subject, at) for (kind, subject), at in self._logged_at.items()],
+            pending=[(kind, subject, state, since)
+                     for (kind, subject), (state, since) in self._pending.items()],
+            runs=[RunSnapshot(kind, subject, self._index_of(run.entry), run.entry,
+                              sorted(run.states), run.latest)
+                  for (kind, subject), run in self._runs.items()],
+            seen_ops=sorted(self._seen_ops), monitor_up=self._monitor_up,
+        )
+
+    @classmethod
+    def from_snapshot(cls, snapshot: LogSnapshot) -> CrisisLog:
+        log = cls(limit=snapshot.limit)
+        log.entries = sorted(snapshot.entries, key=_at)
+        log.dropped = snapshot.dropped
+        log._last = {(kind, subject): state for kind, subject, state in snapshot.last}
+        log._logged_at = {(kind, subject): at for kind, subject, at in snapshot.logged_at}
+        log._pending = {(kind, subject): (state, since)
+                        for kind, subject, state, since in snapshot.pending}
+        for run in snapshot.runs:
+            # A run rewrites its entry in place, found by identity: the very object again.
+            kept = run.index is not None and 0 <= run.index < len(log.entries) \
+                and log.entries[run.index] == run.entry
+            entry = log.entries[run.index] if kept and run.index is not None else run.entry
+            log._runs[(run.kind, run.subject)] = _Run(entry=entry, states=set(run.states),
+                                                      latest=run.latest)
+        log._seen_ops = set(snapshot.seen_ops)
+        log._monitor_up = snapshot.monitor_up
+        return log
 
     def record_changes(self, view: ChainView) -> list[LogEntry]:
         """Compare a fresh view with the states last seen; log every change at its `since`."""

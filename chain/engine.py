@@ -8,13 +8,22 @@ from __future__ import annotations
 
 from typing import Final
 
-from chain.counters import CumulativeCounter
-from chain.crisislog import CrisisLog
+import msgspec
+
+from chain.counters import CounterSnapshot, CumulativeCounter
+from chain.crisislog import CrisisLog, LogSnapshot
 from chain.expectation import Expectation
 from chain.flows import judge_link, stall_level
 from chain.impact import judge_process
 from chain.invalid import InvalidReadings
-from chain.orgs import DEFAULT_INTERVAL, STALE_AFTER_INTERVALS, Channel, MonitorLink, OrgRecord
+from chain.orgs import (
+    DEFAULT_INTERVAL,
+    STALE_AFTER_INTERVALS,
+    Channel,
+    MonitorLink,
+    OrgRecord,
+    OrgSnapshot,
+)
 from chain.topology import Topology
 from chain.views import ChainView
 from chain.wire import (
@@ -36,6 +45,22 @@ MAX_UNKNOWN_ORGS: Final = 1000
 """Organisations outside the topology that are still shown; beyond this they are refused."""
 
 
+SNAPSHOT_VERSION: Final = 1
+
+
+class EngineSnapshot(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything the engine has folded, as typed data: decoding one builds nothing but
+    these fields, so a tampered snapshot can be wrong, never code. The topology is not in
+    it: it is restored into the caller's."""
+
+    version: int
+    orgs: dict[str, OrgSnapshot]
+    counters: list[tuple[str, str, CounterSnapshot]]
+    monitor: MonitorLink
+    log: LogSnapshot
+    unattributed: InvalidReadings
+
+
 class ChainEngine:
     def __init__(self, topology: Topology, *, log: CrisisLog | None = None) -> None:
         self._topology = topology
@@ -51,6 +76,39 @@ class ChainEngine:
     @property
     def topology(self) -> Topology:
         return self._topology
+
+    def snapshot(self) -> EngineSnapshot:
+        return EngineSnapshot(
+            version=SNAPSHOT_VERSION,
+            orgs={org_id: org.snapshot() for org_id, org in self._orgs.items()},
+            counters=[(link, direction, counter.snapshot())
+                      for (link, direction), counter in self._counters.items()],
+            monitor=MonitorLink(self._monitor.connected, self._monitor.since),
+            log=self.log.snapshot(),
+            unattributed=InvalidReadings(**vars(self.unattributed)),
+        )
+
+    @classmethod
+    def from_snapshot(cls, topology: Topology, snapshot: EngineSnapshot) -> ChainEngine:
+        """Raises ValueError for a snapshot of another version or that does not fit."""
+        if snapshot.version != SNAPSHOT_VERSION:
+            raise ValueError(f"snapshot version {snapshot.version}, not {SNAPSHOT_VERSION}")
+        engine = cls(topology, log=CrisisLog.from_snapshot(snapshot.log))
+        if len(snapshot.orgs) > len(topology.org_ids) + MAX_UNKNOWN_ORGS:
+            raise ValueError("more organisations than an engine keeps")
+        engine._orgs.update((org_id, OrgRecord.from_snapshot(org))
+                            for org_id, org in snapshot.orgs.items())
+        for link_id, direction, counter in snapshot.counters:
+            link = engine._links.get(link_id)
+            if link is None or direction not in ("sent", "received"):
+                raise ValueError(f"counter of {link_id!r} {direction!r}: not in the topology")
+            expectation = Expectation.from_snapshot(
+                topology.expected_per_hour(link), topology.timezone, counter.expectation)
+            engine._counters[(link_id, direction)] = CumulativeCounter.from_snapshot(
+                expectation, counter, stall_level=engine._stall_level)
+        engine._monitor = snapshot.monitor
+        engine.unattributed = snapshot.unattributed
+        return engine
 
     def take_state_of(self, other: ChainEngine) -> None:
         """Become `other` (a checkpoint being restored) while staying this object, which

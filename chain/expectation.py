@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 from typing import Final
 
+import msgspec
+
 from chain.profiles import HOURS_PER_WEEK, hour_of_week
 
 PRIOR_WEEKS: Final = 2.0
@@ -27,6 +29,17 @@ LONGEST_LEARNED_GAP: Final = 600.0
 was not reporting, so what happened in between is unknown."""
 LONGEST_WALK: Final = 8 * HOURS_PER_WEEK
 """Hours an expected count is integrated over at most (a link expected to carry nothing)."""
+
+
+class ExpectationSnapshot(msgspec.Struct, frozen=True, array_like=True):
+    """What was learned; the prior and the zone come from the topology."""
+
+    counts: list[float]
+    hours: list[float]
+    silence: dict[int, float] | None
+    silence_expected: float
+    walk: tuple[float, float, int, float, float] | None
+    version: int
 
 
 class Expectation:
@@ -47,6 +60,30 @@ class Expectation:
         """(start, level, version, reached, expected): where the last integration stopped."""
         self.version = 0
         """Goes up whenever what was learned changes the expected rates."""
+
+    def snapshot(self) -> ExpectationSnapshot:
+        return ExpectationSnapshot(
+            list(self._counts), list(self._hours),
+            None if self._silence is None else dict(self._silence),
+            self._silence_expected, self._walk, self.version)
+
+    @classmethod
+    def from_snapshot(cls, prior: tuple[float, ...], zone: str,
+                      snapshot: ExpectationSnapshot) -> Expectation:
+        """Raises ValueError for a snapshot that is not one of a week's hours."""
+        slots = range(HOURS_PER_WEEK)
+        if len(snapshot.counts) != HOURS_PER_WEEK or len(snapshot.hours) != HOURS_PER_WEEK or (
+            snapshot.silence is not None and not set(snapshot.silence) <= set(slots)
+        ) or not all(math.isfinite(value) and value >= 0
+                     for value in (*snapshot.counts, *snapshot.hours)):
+            raise ValueError("expectation is not a week of hours")
+        expectation = cls(prior, zone)
+        expectation._counts, expectation._hours = list(snapshot.counts), list(snapshot.hours)
+        expectation._silence = None if snapshot.silence is None else dict(snapshot.silence)
+        expectation._silence_expected = snapshot.silence_expected
+        expectation._walk = snapshot.walk
+        expectation.version = snapshot.version
+        return expectation
 
     # ------------------------------------------------------------------ rates
 

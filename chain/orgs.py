@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Final
 
+import msgspec
+
 from chain.invalid import INVALID_HOLD, InvalidReadings
-from chain.sequence import SeqTracker
+from chain.sequence import SeqSnapshot, SeqTracker
 from chain.trends import DAY, HOUR, BacklogHistory
 from chain.views import BacklogView, ChannelView, OrgState, OrgView
-from chain.wire import ChannelReading
+from chain.wire import ChannelReading, Seconds
 
 STALE_AFTER_INTERVALS: Final = 3.0
 WILL_UNCONFIRMED: Final = "connection lost (Last Will); OFFLINE unless it returns"
@@ -39,6 +41,12 @@ class Backlog:
     items: int
     received_at: float
     history: BacklogHistory = field(default_factory=BacklogHistory)
+
+
+class BacklogSnapshot(msgspec.Struct, frozen=True, array_like=True):
+    items: int
+    received_at: float
+    history: list[tuple[float, int]]
 
 
 @dataclass
@@ -72,6 +80,29 @@ class OrgRecord:
     channels: dict[str, Channel] = field(default_factory=dict)
     backlogs: dict[str, Backlog] = field(default_factory=dict)
     invalid: InvalidReadings = field(default_factory=InvalidReadings)
+
+    def snapshot(self) -> OrgSnapshot:
+        plain = {f.name: getattr(self, f.name) for f in fields(self)}
+        return OrgSnapshot(**{
+            **plain,
+            "seqs": self.seqs.snapshot(),
+            "channels": {name: replace(ch) for name, ch in self.channels.items()},
+            "backlogs": {process: BacklogSnapshot(b.items, b.received_at, b.history.snapshot())
+                         for process, b in self.backlogs.items()},
+            "invalid": replace(self.invalid),
+        })
+
+    @classmethod
+    def from_snapshot(cls, snapshot: OrgSnapshot) -> OrgRecord:
+        plain = {f.name: getattr(snapshot, f.name) for f in fields(cls)}
+        return cls(**{
+            **plain,
+            "seqs": SeqTracker.from_snapshot(snapshot.seqs),
+            "channels": dict(snapshot.channels),
+            "backlogs": {process: Backlog(b.items, b.received_at,
+                                          BacklogHistory.from_snapshot(b.history))
+                         for process, b in snapshot.backlogs.items()},
+        })
 
     @property
     def invalid_hold(self) -> float:
@@ -189,3 +220,27 @@ class OrgRecord:
             last_invalid=self.invalid.last_reason,
             invalid_at=self.invalid.last_at,
         )
+
+
+class OrgSnapshot(msgspec.Struct, frozen=True, kw_only=True):
+    """An OrgRecord as typed data: its plain fields as they are, the rest as snapshots."""
+
+    session: int | None
+    interval: Seconds
+    offline_since: float | None
+    offline_cause: str
+    will_at: float | None
+    online_since: float | None
+    last_alive: float | None
+    isolated_since: float | None
+    isolation_reason: str
+    seqs: SeqSnapshot
+    applied_seq: int
+    earlier_gaps: int
+    earlier_duplicates: int
+    buffered: int
+    dropped: int
+    clock_skew: float | None
+    channels: dict[str, Channel]
+    backlogs: dict[str, BacklogSnapshot]
+    invalid: InvalidReadings

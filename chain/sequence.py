@@ -5,8 +5,18 @@ from __future__ import annotations
 from bisect import bisect_right
 from typing import Final
 
+import msgspec
+
 MAX_RUNS: Final = 4096
 """Holes kept open at most; beyond that the oldest hole is written off as lost for good."""
+
+
+class SeqSnapshot(msgspec.Struct, frozen=True, array_like=True):
+    firsts: list[int]
+    lasts: list[int]
+    received: int
+    duplicates: int
+    written_off: int
 
 
 class SeqTracker:
@@ -24,6 +34,24 @@ class SeqTracker:
         self._received = 0
         self.duplicates = 0
         self.written_off = 0
+
+    def snapshot(self) -> SeqSnapshot:
+        return SeqSnapshot(list(self._firsts), list(self._lasts), self._received,
+                           self.duplicates, self.written_off)
+
+    @classmethod
+    def from_snapshot(cls, snapshot: SeqSnapshot) -> SeqTracker:
+        """Raises ValueError for runs that are not sorted, disjoint and apart."""
+        firsts, lasts = snapshot.firsts, snapshot.lasts
+        if len(firsts) != len(lasts) or len(firsts) > MAX_RUNS + 1 or not all(
+            first <= last for first, last in zip(firsts, lasts, strict=True)
+        ) or not all(last + 1 < first for last, first in zip(lasts, firsts[1:], strict=False)):
+            raise ValueError("seq runs out of order")
+        tracker = cls()
+        tracker._firsts, tracker._lasts = list(firsts), list(lasts)
+        tracker._received = snapshot.received
+        tracker.duplicates, tracker.written_off = snapshot.duplicates, snapshot.written_off
+        return tracker
 
     def add(self, seq: int) -> bool:
         """Record `seq`; False if it had arrived before."""

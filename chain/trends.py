@@ -21,6 +21,15 @@ class BacklogHistory:
     def __init__(self) -> None:
         self._samples: deque[tuple[float, int]] = deque()
 
+    def snapshot(self) -> list[tuple[float, int]]:
+        return list(self._samples)
+
+    @classmethod
+    def from_snapshot(cls, samples: list[tuple[float, int]]) -> BacklogHistory:
+        history = cls()
+        history._samples.extend(sorted(samples))
+        return history
+
     def add(self, at: float, items: int) -> None:
         samples = self._samples
         if samples and at < samples[-1][0]:

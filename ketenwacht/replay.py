@@ -44,7 +44,7 @@ async def on_screen(topology: Topology, path: Path, root: str | None,
 
     with Recording(path) as recording:
         topics = Topics(root or recording.topic_root())
-        store = CheckpointStore(path, recording.identity)
+        store = CheckpointStore(path, recording.identity, topology)
         indexer = None
         if index_needed(recording, store):
             indexer = await asyncio.create_subprocess_exec(

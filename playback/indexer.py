@@ -19,7 +19,7 @@ Progress = Callable[[float, int], None]
 def build_index(recording: Recording, topology: Topology, topics: Topics,
                 progress: Progress | None = None) -> int:
     """Checkpoint the whole recording; returns how many messages had to be played."""
-    store = CheckpointStore(recording.path, recording.identity, writable=True)
+    store = CheckpointStore(recording.path, recording.identity, topology, writable=True)
     try:
         player = Player(recording, ChainEngine(topology), topics, store=store,
                         on_checkpoint=lambda *checkpoint: store.add(*checkpoint))

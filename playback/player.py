@@ -136,7 +136,7 @@ class Player:
             return stored.slot, stored.after_id, stored.fold, stored.engine
         if mine is not None:
             after_id, memory, state = self._recent[mine]
-            return mine, after_id, memory, thaw(state)
+            return mine, after_id, memory, thaw(state, self.engine.topology)
         return None
 
     def _restore(self, slot: int, after_id: int, memory: bytes, engine: ChainEngine) -> None:

@@ -22,6 +22,7 @@ from mqtt.address import BrokerAddress
 def _isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Never read or write the developer's own state or config."""
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.delenv("STATE_DIRECTORY", raising=False)
 
 
