@@ -15,6 +15,7 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.command import Hit, Hits, Provider
+from textual.content import Content
 from textual.widgets import Footer, Header, Input, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
@@ -23,6 +24,7 @@ from chain.errors import KetenwachtError
 from chain.inbox import EngineSink, MonitorSink
 from chain.views import ChainView, OrgState
 from chain.wire import Acknowledgement, Annotation, ChannelName, Isolation, ManualReport, Op
+from tui import format as fmt
 from tui.rows import (
     LINK_COLUMNS,
     LOG_COLUMNS,
@@ -61,7 +63,8 @@ class JumpToOrganisation(Provider):
         assert isinstance(app, KetenwachtApp)
         matcher = self.matcher(query)
         for org in app.engine.topology.organisations:
-            label = f"Open {org.id} · {org.name}"
+            # `highlight` reads markup: a name from the topology file is escaped for it.
+            label = fmt.markup(f"Open {org.id} · {org.name}")
             if (score := matcher.match(label)) > 0:
                 yield Hit(score, matcher.highlight(label), lambda o=org.id: app.open_org(o))
 
@@ -156,6 +159,10 @@ class KetenwachtApp(App[None]):
 
     def on_unmount(self) -> None:
         gc.unfreeze()  # collectable again: tests and benches run many apps in one process
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        # Every screen's header: a subtitle names an organisation or a recording file.
+        return super().format_title(fmt.shown(title), fmt.shown(sub_title))
 
     # ------------------------------------------------------------------ drawing
 
@@ -301,7 +308,7 @@ class KetenwachtApp(App[None]):
         try:
             await self._publish(op)
         except KetenwachtError as error:
-            self.notify(str(error), severity="error", timeout=10)
+            self.notify(fmt.markup(str(error)), severity="error", timeout=10)
             return
         self.published.append(op)
         self.notify(f"published: {type(op).__struct_config__.tag}")
@@ -309,7 +316,8 @@ class KetenwachtApp(App[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.name == "monitor" and event.state is WorkerState.ERROR:
             self.sink.connection_changed(False, self._clock())
-            self.notify(f"monitor stopped: {event.worker.error}", severity="error", timeout=30)
+            self.notify(f"monitor stopped: {fmt.markup(str(event.worker.error))}",
+                        severity="error", timeout=30)
 
 
 def _channel(name: str | None) -> ChannelName | None:

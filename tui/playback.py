@@ -9,12 +9,12 @@ from typing import ClassVar, Protocol
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Header, Input, Label, Static
 
 from chain.engine import ChainEngine
 from chain.errors import UsageError
+from tui import format as fmt
 from tui.app import Feed, KetenwachtApp, Publish
 from tui.moments import SEEK_HELP, parse_moment
 from tui.screens.org import OrgScreen
@@ -82,8 +82,8 @@ class PlaybackApp(KetenwachtApp):
 
     def redraw(self) -> None:
         super().redraw()
-        # Escaped: names and titles come off the wire.
-        text = escape(f"{self.control.kind}  ·  {self.control.describe()}")
+        # Names and titles come off the wire, a recording's name from its file.
+        text = fmt.markup(f"{self.control.kind}  ·  {self.control.describe()}")
         self.banner.update(text)
         if isinstance(self.screen, OrgScreen):
             shown, header = self.screen.query(Banner), self.screen.query(Header)
@@ -96,7 +96,7 @@ class PlaybackApp(KetenwachtApp):
         try:
             step()
         except UsageError as error:
-            self.notify(str(error), severity="warning", timeout=6)
+            self.notify(fmt.markup(str(error)), severity="warning", timeout=6)
         self.redraw()
 
     def action_pause(self) -> None:
@@ -120,7 +120,7 @@ class PlaybackApp(KetenwachtApp):
         try:
             at = parse_moment(typed, now=self.control.now(), day_zero=self.control.day_zero)
         except UsageError as error:
-            self.notify(str(error), severity="error", timeout=8)
+            self.notify(fmt.markup(str(error)), severity="error", timeout=8)
             return
         self._seek_to(at)
 

@@ -7,7 +7,6 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Sparkline, Static
 
@@ -19,16 +18,17 @@ from tui.widgets.state_table import StateTable
 
 
 def describe(org: OrgView, now: float) -> str:
-    """The figures at the top, as Textual markup: whatever an agent sent is escaped (a
-    reason or detail such as `[/]` would otherwise break the screen or smuggle in links)."""
+    """The figures at the top, as Textual markup: whatever an agent sent or a file named goes
+    through `fmt.markup` (a reason or detail such as `[/]` would otherwise break the screen
+    or smuggle in links, an ESC sequence take over the terminal)."""
     skew = "" if org.clock_skew is None else f"   clock skew {round(org.clock_skew):+d}s"
     warn = "  ⚠ agent clock off" if org.clock_skew is not None and (
         abs(org.clock_skew) > CLOCK_SKEW_WARNING
     ) else ""
     return (
-        f"{org.id} · {org.name}\n"
+        f"{fmt.markup(org.id)} · {fmt.markup(org.name)}\n"
         f"{fmt.STATE_LABEL[org.state]} since {fmt.clock_time(org.since, org.since or now)}"
-        + (f" — {escape(org.cause)}" if org.cause else "")
+        + (f" — {fmt.markup(org.cause)}" if org.cause else "")
         + f"\nheartbeat {fmt.age(org.heartbeat_age)} ago (every {org.interval or 0:g}s)"
         f"   session {org.session if org.session is not None else '—'}"
         f"   seq gaps {org.seq_gaps}   duplicates {org.duplicates}"
@@ -43,14 +43,14 @@ def invalid_line(org: OrgView, now: float) -> str:
     if not org.invalid:
         return ""
     return f"\ninvalid {org.invalid} (last {fmt.clock_time(org.invalid_at, now)}: " \
-           f"{escape(org.last_invalid)})"
+           f"{fmt.markup(org.last_invalid)})"
 
 
 def channel_lines(org: OrgView) -> str:
     if not org.channels:
         return "no channel readings"
     return "\n".join(
-        f"{c.name:<10} {fmt.channel(c):<10} {fmt.age(c.age):>7} ago  {escape(c.detail)}"
+        f"{c.name:<10} {fmt.channel(c):<10} {fmt.age(c.age):>7} ago  {fmt.markup(c.detail)}"
         for c in org.channels
     )
 
@@ -108,7 +108,7 @@ class OrgScreen(Screen[None]):
                 ))
                 continue
             trend = (
-                f"{backlog.process:<22} {fmt.count(backlog.items):>8}"
+                f"{fmt.markup(backlog.process):<22} {fmt.count(backlog.items):>8}"
                 f"  {fmt.signed(backlog.per_hour) if backlog.per_hour is not None else '—':>7}/h"
                 f"  {fmt.signed(backlog.per_day) if backlog.per_day is not None else '—':>8}/day"
                 + (f"  clear in {fmt.duration(backlog.clears_in)}" if backlog.clears_in else "")

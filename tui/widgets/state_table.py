@@ -18,6 +18,7 @@ from textual.style import Style
 from textual.widget import Widget
 
 from chain import vocabulary
+from tui import format as fmt
 from tui.rows import Column, RowData
 
 NARROW = 110
@@ -84,7 +85,11 @@ class Row(Widget, can_focus=True):
         spare = max(8, width - sum((w or 0) + 1 for w in widths))
         parts: list[str | tuple[str, Style]] = []
         for column, fixed in zip(columns, widths, strict=True):
-            cell = fit(self.data.cells.get(column.key, ""), fixed or spare, right=column.right)
+            # Every cell of every table passes here: names, causes, log texts and authors
+            # come from agents, operators and files (Content reads no markup; controls
+            # would still reach the terminal).
+            text = fmt.shown(self.data.cells.get(column.key, ""))
+            cell = fit(text, fixed or spare, right=column.right)
             parts.append((cell + " ", self._style(column.key)))
         return Content.assemble(*parts)
 

@@ -18,6 +18,7 @@ class ChainSummary(Static):
     def __init__(self, broker_url: str, *, id: str | None = None) -> None:
         super().__init__("", id=id)
         self.broker_url = broker_url
+        self._broker = fmt.markup(broker_url)  # shown in markup, from config or command line
 
     def show(self, view: ChainView) -> None:
         orgs = "  ".join(
@@ -31,12 +32,12 @@ class ChainSummary(Static):
         blocked = sum(1 for p in view.processes if p.state is ProcessState.BLOCKED)
         impact = f"processes: {at_risk} at risk, {blocked} blocked"
         if view.monitor_connected:
-            link = f"broker {self.broker_url}: connected"
+            link = f"broker {self._broker}: connected"
         elif view.monitor_since is None:
-            link = f"broker {self.broker_url}: connecting…"
+            link = f"broker {self._broker}: connecting…"
         else:
             since = fmt.clock_time(view.monitor_since, view.at)
-            link = f"broker {self.broker_url}: DISCONNECTED since {since}"
+            link = f"broker {self._broker}: DISCONNECTED since {since}"
         rejected = f"  ·  {view.rejected} payloads rejected" if view.rejected else ""
         if view.unattributed:
             rejected += f" ({view.unattributed} on no organisation's topic)"
