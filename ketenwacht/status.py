@@ -15,6 +15,7 @@ from chain import vocabulary
 from chain.engine import ChainEngine
 from chain.errors import BrokerUnavailableError
 from chain.inbox import EngineSink
+from chain.printable import inert_json, visible
 from chain.topics import Topics
 from chain.topology import Topology
 from chain.views import ChainView, OrgState
@@ -65,20 +66,23 @@ async def _snapshot(
 
 
 def as_json(view: ChainView) -> str:
-    return msgspec.json.format(msgspec.json.encode(view), indent=2).decode()
+    """The exact strings agents and operators sent (a JSON reader gets them back), written
+    so that printing the document to a terminal sends it no control or bidi character."""
+    return inert_json(msgspec.json.format(msgspec.json.encode(view), indent=2).decode())
 
 
 def as_text(view: ChainView) -> str:
+    """One line per organisation; causes come from agents and operators, so `visible`."""
     lines = [
         f"{'organisation':<14} {'state':<11} {'since':<13} {'heartbeat':>9}  "
         f"{'email':<9} {'phone':<9} {'backlog':>8}  cause"
     ]
     for org in view.orgs:
         lines.append(
-            f"{org.id:<14} {vocabulary.label(org.state):<11} "
+            f"{visible(org.id):<14} {vocabulary.label(org.state):<11} "
             f"{fmt.clock_time(org.since, view.at):<13} {fmt.age(org.heartbeat_age):>9}  "
             f"{fmt.channel(org.channel('email')):<9} {fmt.channel(org.channel('phone')):<9} "
-            f"{fmt.count(org.backlog_total):>8}  {org.cause}"
+            f"{fmt.count(org.backlog_total):>8}  {visible(org.cause)}"
         )
     # The totals keep the lower-case value, as `--json` and the agents' messages spell it.
     totals = ", ".join(f"{view.count(s)} {s.value}" for s in OrgState if view.count(s))
