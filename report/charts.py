@@ -16,6 +16,7 @@ from matplotlib import dates
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from chain.printable import visible
 from report import text as t
 from report.model import BacklogSummary
 
@@ -57,7 +58,8 @@ def backlog_svg(backlog: BacklogSummary, *, start: float, end: float,
         axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: t.count(int(value))))
         axes.set_ylabel("items waiting")
         axes.grid(axis="y", color="0.9")
-        axes.set_title(f"{backlog.org} · {backlog.process}", loc="left", fontsize=10)
+        # From the recording: a control character would make the SVG invalid XML.
+        axes.set_title(visible(f"{backlog.org} · {backlog.process}"), loc="left", fontsize=10)
         out = io.BytesIO()
         figure.savefig(out, format="svg", metadata={"Date": None})
     return out.getvalue()

@@ -1,9 +1,10 @@
 """The after-action report as one self-contained HTML file: styles inline, charts as data
 URIs, nothing fetched from anywhere, so it opens the same on a laptop without a network.
 
-Every string goes through `escape`: annotation texts, channel details and topics come from
-the recording and are untrusted. The page also forbids scripts outright (its CSP), in case
-something ever slips past.
+Every string goes through `_safe`: annotation texts, channel details, topics and the file's
+name come from the recording and are untrusted; their control and bidi characters are shown
+as escapes (chain/printable.py), their markup escaped. The page also forbids scripts
+outright (its CSP), in case something ever slips past.
 """
 
 from __future__ import annotations
@@ -14,12 +15,18 @@ from html import escape
 from importlib.resources import files
 from typing import Final
 
+from chain.printable import visible
 from report import text as t
 from report.model import AfterActionReport, BacklogSummary, LogLine, OrgTimeline, TimelineRow
 
 Chart = Callable[[BacklogSummary], bytes]
 """Draws one backlog as SVG (the renderer is given one, so it can be tested without it)."""
 CSP: Final = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+
+
+def _safe(value: str) -> str:
+    """Untrusted text as HTML text: controls visible, `<`, `&` and quotes escaped."""
+    return escape(visible(value))
 
 
 def render(report: AfterActionReport, chart: Chart) -> str:
@@ -32,11 +39,11 @@ def render(report: AfterActionReport, chart: Chart) -> str:
         '<meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{escape(title)}</title>",
+        f"<title>{_safe(title)}</title>",
         f"<style>\n{css}</style>",
         "</head>",
         "<body>",
-        f"<h1>{escape(title)}</h1>",
+        f"<h1>{_safe(title)}</h1>",
         _facts(report),
         *_log(report),
         *_organisations(report),
@@ -48,19 +55,19 @@ def render(report: AfterActionReport, chart: Chart) -> str:
 
 
 def _table(head: Sequence[str], rows: Iterable[str], css: str = "") -> str:
-    heading = "".join(f"<th>{escape(name)}</th>" for name in head)
+    heading = "".join(f"<th>{_safe(name)}</th>" for name in head)
     return (f'<table class="{css}"><thead><tr>{heading}</tr></thead><tbody>\n'
             + "\n".join(rows) + "\n</tbody></table>")
 
 
 def _cells(*cells: tuple[str, str], row_class: str = "") -> str:
     """A row of (css class, untrusted text) cells."""
-    body = "".join(f'<td class="{css}">{escape(value)}</td>' for css, value in cells)
-    return f'<tr class="{escape(row_class)}">{body}</tr>'
+    body = "".join(f'<td class="{css}">{_safe(value)}</td>' for css, value in cells)
+    return f'<tr class="{_safe(row_class)}">{body}</tr>'
 
 
 def _facts(report: AfterActionReport) -> str:
-    rows = (f"<tr><th>{escape(label)}</th><td>{escape(value)}</td></tr>"
+    rows = (f"<tr><th>{_safe(label)}</th><td>{_safe(value)}</td></tr>"
             for label, value in t.header(report))
     return '<table class="facts"><tbody>\n' + "\n".join(rows) + "\n</tbody></table>"
 
@@ -71,12 +78,12 @@ def _log(report: AfterActionReport) -> Iterable[str]:
         yield "<p>Nothing changed and nobody wrote anything during the recording.</p></section>"
         return
     yield (f"<p>{t.count(len(report.log))} entries: every change of state, every operator "
-           f"action, the recorder's own outages. Times in {escape(t.zone_name())}.</p>")
+           f"action, the recorder's own outages. Times in {_safe(t.zone_name())}.</p>")
     days: dict[str, list[LogLine]] = {}
     for line in report.log:
         days.setdefault(t.day(line.at), []).append(line)
     for day, lines in days.items():
-        yield f"<h3>{escape(day)}</h3>"
+        yield f"<h3>{_safe(day)}</h3>"
         yield _table(("time", "about", "what", "by"), (
             _cells(("time", t.clock(line.at)), ("", t.about(line)), ("", t.what(line)),
                    ("", line.author), row_class=line.state or line.kind.value)
@@ -96,8 +103,8 @@ def _organisations(report: AfterActionReport) -> Iterable[str]:
     if unchanged:
         yield "<h3>Unchanged throughout the recording</h3><ul>"
         for state, orgs in unchanged.items():
-            yield (f'<li><span class="{escape(state)}">{escape(t.unchanged(state))}</span>: '
-                   f"{escape(', '.join(orgs))}</li>")
+            yield (f'<li><span class="{_safe(state)}">{_safe(t.unchanged(state))}</span>: '
+                   f"{_safe(', '.join(orgs))}</li>")
         yield "</ul>"
     yield "</section>"
 
@@ -109,8 +116,8 @@ def _timeline(timeline: OrgTimeline, with_date: bool) -> str:
                row_class=_row_class(row))
         for row in timeline.rows
     )
-    return (f'<article><h3>{escape(timeline.id)}: {escape(timeline.name)}</h3>'
-            f'<p class="summary">{escape(t.standing(timeline))}</p>'
+    return (f'<article><h3>{_safe(timeline.id)}: {_safe(timeline.name)}</h3>'
+            f'<p class="summary">{_safe(t.standing(timeline))}</p>'
             + _table(("time", "what", "lasted"), rows, "timeline") + "</article>")
 
 
@@ -139,7 +146,7 @@ def _backlogs(report: AfterActionReport, chart: Chart) -> Iterable[str]:
                    "reading of each stretch of time, the band its lowest and highest"
                    + ("; grey: the recorder was not listening" if report.facts.gaps else "")
                    + ".")
-        yield (f'<figure><img alt="{escape(f"Chart of {backlog.org} {backlog.process}")}" '
+        yield (f'<figure><img alt="{_safe(f"Chart of {backlog.org} {backlog.process}")}" '
                f'src="data:image/svg+xml;base64,{image}">'
-               f"<figcaption>{escape(caption)}</figcaption></figure>")
+               f"<figcaption>{_safe(caption)}</figcaption></figure>")
     yield "</section>"

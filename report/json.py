@@ -10,6 +10,7 @@ from typing import Final, Literal
 
 import msgspec
 
+from chain.printable import inert_json
 from report.model import AfterActionReport
 from report.states import Kind
 
@@ -117,7 +118,10 @@ def document(report: AfterActionReport) -> Document:
 
 
 def render(report: AfterActionReport) -> str:
-    return msgspec.json.format(msgspec.json.encode(document(report)).decode(), indent=1) + "\n"
+    """The recording's strings exactly (a JSON reader gets them back raw), written so that
+    `--out -` sends a terminal no control or bidi character it would obey."""
+    encoded = msgspec.json.encode(document(report)).decode()
+    return inert_json(msgspec.json.format(encoded, indent=1)) + "\n"
 
 
 def _time(at: float) -> datetime:

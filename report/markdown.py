@@ -1,8 +1,9 @@
 """The after-action report as Markdown: plain enough to read raw, tables when rendered.
 
 Everything that came from the recording is untrusted (annotation texts, channel details,
-rejected topics): it is escaped so it can neither break a table nor smuggle in HTML or a
-link when the Markdown is rendered.
+rejected topics, ids, the file's own name): `cell` makes its control and bidi characters
+visible (chain/printable.py), so `cat` or `less` on the report obeys none of them, and
+escapes it so it can neither break a table nor smuggle in HTML or a link when rendered.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import re
 from collections.abc import Iterable
 from typing import Final
 
+from chain.printable import visible
 from report import text as t
 from report.model import AfterActionReport, BacklogSummary
 
@@ -20,8 +22,9 @@ _AMPERSAND: Final = re.compile(r"&")
 
 
 def cell(value: str) -> str:
-    """Untrusted text, safe in a table cell or a line of Markdown."""
-    value = _AMPERSAND.sub("&amp;", " ".join(value.split()))
+    """Untrusted text, safe in a table cell or a line of Markdown: whitespace (newlines,
+    tabs, Unicode line separators) folded into single spaces, other controls shown."""
+    value = _AMPERSAND.sub("&amp;", visible(" ".join(value.split())))
     return _SPECIAL.sub(r"\\\1", value)
 
 
@@ -67,7 +70,7 @@ def _organisations(report: AfterActionReport) -> Iterable[str]:
         if not timeline.changed:
             unchanged.setdefault(timeline.end_state, []).append(timeline.id)
             continue
-        yield from ("", f"### {timeline.id}: {cell(timeline.name)}", "",
+        yield from ("", f"### {cell(timeline.id)}: {cell(timeline.name)}", "",
                     cell(t.standing(timeline)), "")
         yield from _table(("time", "what", "lasted"),
                           ((t.moment(row.at, with_date=with_date), cell(t.event(row)),
@@ -75,7 +78,7 @@ def _organisations(report: AfterActionReport) -> Iterable[str]:
     if unchanged:
         yield from ("", "### Unchanged throughout the recording", "")
         for state, orgs in unchanged.items():
-            yield f"- {t.unchanged(state)}: {', '.join(orgs)}"
+            yield f"- {cell(t.unchanged(state))}: {cell(', '.join(orgs))}"
 
 
 def _backlogs(report: AfterActionReport) -> Iterable[str]:
@@ -93,7 +96,7 @@ def _backlogs(report: AfterActionReport) -> Iterable[str]:
 
 
 def _backlog(backlog: BacklogSummary, with_date: bool) -> tuple[str, ...]:
-    return (backlog.org, f"{backlog.process}: {cell(backlog.name)}",
+    return (cell(backlog.org), cell(f"{backlog.process}: {backlog.name}"),
             *(t.sample(s.items, s.at, with_date=with_date)
               for s in (backlog.first, backlog.lowest, backlog.highest, backlog.last)),
             t.count(backlog.samples))
