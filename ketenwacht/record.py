@@ -18,6 +18,7 @@ import msgspec
 
 from chain.topics import Topics
 from chain.wire import Control, ExerciseClock, Message, Op
+from ketenwacht.oversized import OversizedCopies, learn
 from ketenwacht.startup import cancel_on_signals
 from mqtt.address import Brokers, describe
 from mqtt.monitor import Monitor
@@ -136,8 +137,10 @@ async def run_recorder(
     counts = RecorderSink(follower)
     keep = keep_days * 86_400 if keep_days else None
     async with Recorder(path, keep=keep) as recorder:
-        tap: Tap = recorder.record if follower is None else ExerciseDating.following(
-            follower, recorder.record)
+        # Behind the dating: it compares what is stored, at the moment it is stored.
+        store = OversizedCopies(recorder.record, keep=keep,
+                                known=await asyncio.to_thread(learn, path))
+        tap: Tap = store if follower is None else ExerciseDating.following(follower, store)
         monitor = Monitor(brokers, topics, session=session,
                           clock=follower.now if follower is not None else time.time)
         task = asyncio.create_task(monitor.run(counts, record=tap))
@@ -148,8 +151,9 @@ async def run_recorder(
         async def report() -> None:
             while True:
                 await asyncio.sleep(60)
-                log.info("recorded %d messages (%d rejected but kept)",
-                         recorder.written, counts.rejected)
+                log.info("recorded %d messages (%d rejected but kept; %d too big, kept cut; "
+                         "%d repeated retained copies of those, kept as markers)",
+                         recorder.written, counts.rejected, store.cut, store.markers)
 
         reporting = asyncio.create_task(report())
         with contextlib.suppress(asyncio.CancelledError):
