@@ -1,8 +1,14 @@
-"""The agent's session number: new for every start, kept on disk so it only ever grows."""
+"""The agent's session number: new for every start, and larger than every earlier one even
+when the counter on disk is lost (a reinstalled host): it is the counter plus one or the
+Unix time in milliseconds, whichever is larger (two starts a millisecond apart are not
+made by hand; the number stays below 2**53, exact in every JSON reader). So a lost state
+directory costs nothing while the clock is right, and a clock set back costs nothing while
+the counter is kept."""
 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from chain.errors import ConfigError
@@ -16,14 +22,14 @@ def default_state_dir() -> Path:
     return Path(base) / "ketenwacht"
 
 
-def next_session(state_dir: Path, org: str) -> int:
-    """Increment and return the session counter of `org`, written atomically."""
+def next_session(state_dir: Path, org: str, *, now: float | None = None) -> int:
+    """The next session of `org`: max(counter + 1, Unix time in ms), written atomically."""
     path = state_dir / f"{org}.session"
     try:
         state_dir.mkdir(parents=True, exist_ok=True)
         text = path.read_text().strip() if path.exists() else "0"
         try:
-            session = int(text) + 1
+            session = max(int(text) + 1, int((time.time() if now is None else now) * 1000))
         except ValueError:
             raise ConfigError(f"{path}: session counter is not a number: {text[:20]!r}") from None
         scratch = path.with_suffix(".tmp")

@@ -155,7 +155,15 @@ class ChainEngine:
             return
         # Buffered (`hist`) and late readings never count as current; retained ones are the
         # last known values but say nothing about liveness and make no rate sample.
-        if not self._accept_sequence(org, message, retained):
+        accepted = self._accept_sequence(org, message, retained, received_at)
+        if isinstance(message, Heartbeat) and not retained and not message.hist \
+                and message.session == org.session:
+            # Alive whatever its seq: forged or repeated numbers on the organisation's topic
+            # may hide readings, never the heartbeats of an agent that is there.
+            org.spoke(received_at)
+            if org.offline_since is not None:
+                org.come_online(received_at)
+        if not accepted:
             return
         if not retained:
             org.clock_skew = message.ts.timestamp() - received_at
@@ -163,10 +171,6 @@ class ChainEngine:
             case Heartbeat(interval=interval, buffered=buffered, dropped=dropped):
                 org.interval = interval
                 org.buffered, org.dropped = buffered, dropped
-                if not retained:
-                    org.spoke(received_at)
-                    if org.offline_since is not None:
-                        org.come_online(received_at)
             case ChannelReading(channel=channel):
                 org.channels[channel] = Channel.of(message, received_at, org.channels.get(channel))
             case FlowCounter(link=link_id, direction=direction):
@@ -214,8 +218,10 @@ class ChainEngine:
 
     def _apply_status(self, org: OrgRecord, status: Status, at: float, retained: bool) -> None:
         if org.session is not None and status.session < org.session:
-            return  # a late Will or stop from an earlier run must not kill a restarted agent
-        if org.session != status.session:
+            if status.state != "online":
+                return  # a late Will or stop from an earlier run must not kill a restarted agent
+            org.go_back_to(status.session, at)  # a birth: an agent connected just now
+        elif org.session != status.session:
             org.new_session(status.session)
         elif status.seq == WILL_SEQ and org.offline_cause == "stopped" and (
             org.offline_since is not None
@@ -237,13 +243,18 @@ class ChainEngine:
             org.offline_cause = status.cause or "stopped"
 
     @staticmethod
-    def _accept_sequence(org: OrgRecord, message: Message, retained: bool) -> bool:
+    def _accept_sequence(org: OrgRecord, message: Message, retained: bool, at: float) -> bool:
         """Account seq per (org, session); True if the message may change live state."""
         if org.session is None or message.session > org.session:
             org.new_session(message.session)
             org.online_since = None
         elif message.session < org.session:
-            return False
+            # Live heartbeats of a lower session while the known one is silent: the agent
+            # started again without its counter (or a forged session was higher).
+            if not (isinstance(message, Heartbeat) and not retained and not message.hist
+                    and org.silent(at)):
+                return False
+            org.go_back_to(message.session, at)
         if retained:
             return True
         if not org.seqs.add(message.seq):

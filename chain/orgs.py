@@ -16,6 +16,9 @@ from chain.wire import ChannelReading, Seconds
 STALE_AFTER_INTERVALS: Final = 3.0
 WILL_UNCONFIRMED: Final = "connection lost (Last Will); OFFLINE unless it returns"
 DEFAULT_INTERVAL: Final = 5.0
+SESSION_BACK_SHOWN: Final = 3600.0
+"""Seconds an organisation whose session went back says so (it is ONLINE: a warning, not a
+state): long enough for an operator to see it, short enough not to become wallpaper."""
 
 
 @dataclass
@@ -80,6 +83,8 @@ class OrgRecord:
     channels: dict[str, Channel] = field(default_factory=dict)
     backlogs: dict[str, Backlog] = field(default_factory=dict)
     invalid: InvalidReadings = field(default_factory=InvalidReadings)
+    session_back: tuple[int, int, float] | None = None
+    """(from, to, when) of the latest session that went back instead of up."""
 
     def snapshot(self) -> OrgSnapshot:
         plain = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -131,6 +136,20 @@ class OrgRecord:
         self.seqs = SeqTracker()
         self.applied_seq = 0
 
+    def go_back_to(self, session: int, at: float) -> None:
+        """A live agent speaks in a lower session than the one known: its counter was lost
+        (a reinstalled host) or its clock set back. Believed, and shown, not ignored: an agent
+        that is alive must never look dead."""
+        if self.session is not None:
+            self.session_back = (self.session, session, at)
+        self.new_session(session)
+        self.online_since = None
+
+    def silent(self, now: float) -> bool:
+        """No sign of life of the current session for as long as makes it STALE."""
+        return self.last_alive is None or (
+            now - self.last_alive > STALE_AFTER_INTERVALS * self.interval)
+
     def set_backlog(self, process: str, items: int, at: float) -> None:
         backlog = self.backlogs.get(process)
         if backlog is None:
@@ -180,7 +199,13 @@ class OrgRecord:
             oldest = min(self.channels[name].received_at for name in down)
             note = f" (last checked {now - oldest:.0f}s ago)" if now - oldest > fresh else ""
             return OrgState.DEGRADED, since, " and ".join(down) + " down" + note
-        return OrgState.ONLINE, self.online_since or self.last_alive, ""
+        return OrgState.ONLINE, self.online_since or self.last_alive, self._warning(now)
+
+    def _warning(self, now: float) -> str:
+        back = self.session_back
+        if back is None or not 0 <= now - back[2] <= SESSION_BACK_SHOWN:
+            return ""
+        return f"session went back from {back[0]} to {back[1]}"
 
     def view(self, org_id: str, name: str, monitor: MonitorLink, now: float) -> OrgView:
         state, since, cause = self.judge(monitor, now)
@@ -244,3 +269,4 @@ class OrgSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     channels: dict[str, Channel]
     backlogs: dict[str, BacklogSnapshot]
     invalid: InvalidReadings
+    session_back: tuple[int, int, float] | None
