@@ -24,7 +24,7 @@ from chain.errors import KetenwachtError
 from chain.inbox import EngineSink, MonitorSink
 from chain.views import ChainView, OrgState
 from chain.wire import Acknowledgement, Annotation, ChannelName, Isolation, ManualReport, Op
-from tui import format as fmt
+from tui import untrusted
 from tui.rows import (
     LINK_COLUMNS,
     LOG_COLUMNS,
@@ -64,7 +64,7 @@ class JumpToOrganisation(Provider):
         matcher = self.matcher(query)
         for org in app.engine.topology.organisations:
             # `highlight` reads markup: a name from the topology file is escaped for it.
-            label = fmt.markup(f"Open {org.id} · {org.name}")
+            label = untrusted.markup(f"Open {org.id} · {org.name}")
             if (score := matcher.match(label)) > 0:
                 yield Hit(score, matcher.highlight(label), lambda o=org.id: app.open_org(o))
 
@@ -162,7 +162,7 @@ class KetenwachtApp(App[None]):
 
     def format_title(self, title: str, sub_title: str) -> Content:
         # Every screen's header: a subtitle names an organisation or a recording file.
-        return super().format_title(fmt.shown(title), fmt.shown(sub_title))
+        return super().format_title(untrusted.plain(title), untrusted.plain(sub_title))
 
     # ------------------------------------------------------------------ drawing
 
@@ -308,7 +308,7 @@ class KetenwachtApp(App[None]):
         try:
             await self._publish(op)
         except KetenwachtError as error:
-            self.notify(fmt.markup(str(error)), severity="error", timeout=10)
+            self.notify(untrusted.markup(str(error)), severity="error", timeout=10)
             return
         self.published.append(op)
         self.notify(f"published: {type(op).__struct_config__.tag}")
@@ -316,7 +316,7 @@ class KetenwachtApp(App[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.name == "monitor" and event.state is WorkerState.ERROR:
             self.sink.connection_changed(False, self._clock())
-            self.notify(f"monitor stopped: {fmt.markup(str(event.worker.error))}",
+            self.notify(f"monitor stopped: {untrusted.markup(str(event.worker.error))}",
                         severity="error", timeout=30)
 
 

@@ -1,35 +1,16 @@
-"""Text for the operator: ages, clock times, state words. No widgets here, so it tests plainly.
-
-`shown` and `markup` are the one path by which text from the wire or from a file (a channel
-detail, an annotation, an author, a reason, a name) becomes screen text.
-"""
+"""Text for the operator: ages, clock times, state words. No widgets here, so it tests plainly."""
 
 from __future__ import annotations
 
 import time
 
-from textual.markup import escape
-
 from chain import vocabulary
-from chain.printable import visible
 from chain.views import ChannelView, OrgState
 
 STATE_LABEL: dict[OrgState, str] = {state: vocabulary.label(state) for state in OrgState}
 """For the screens that index it by organisation state; the words are chain/vocabulary.py's."""
 
 NONE = "—"
-
-
-def shown(text: str) -> str:
-    """Untrusted text for a widget that shows it as it is (a table cell, a header): control,
-    bidi and line-break characters written as escapes, so the terminal never obeys them."""
-    return visible(text)
-
-
-def markup(text: str) -> str:
-    """Untrusted text to go inside Textual markup (a `Static`, a notification): as `shown`,
-    and its square brackets escaped, so `[@click=app.quit]` is read, not obeyed."""
-    return escape(visible(text))
 
 
 def age(seconds: float | None) -> str:

@@ -14,7 +14,7 @@ from textual.widgets import Header, Input, Label, Static
 
 from chain.engine import ChainEngine
 from chain.errors import UsageError
-from tui import format as fmt
+from tui import untrusted
 from tui.app import Feed, KetenwachtApp, Publish
 from tui.moments import SEEK_HELP, parse_moment
 from tui.screens.org import OrgScreen
@@ -83,7 +83,7 @@ class PlaybackApp(KetenwachtApp):
     def redraw(self) -> None:
         super().redraw()
         # Names and titles come off the wire, a recording's name from its file.
-        text = fmt.markup(f"{self.control.kind}  ·  {self.control.describe()}")
+        text = untrusted.markup(f"{self.control.kind}  ·  {self.control.describe()}")
         self.banner.update(text)
         if isinstance(self.screen, OrgScreen):
             shown, header = self.screen.query(Banner), self.screen.query(Header)
@@ -96,7 +96,7 @@ class PlaybackApp(KetenwachtApp):
         try:
             step()
         except UsageError as error:
-            self.notify(fmt.markup(str(error)), severity="warning", timeout=6)
+            self.notify(untrusted.markup(str(error)), severity="warning", timeout=6)
         self.redraw()
 
     def action_pause(self) -> None:
@@ -120,7 +120,7 @@ class PlaybackApp(KetenwachtApp):
         try:
             at = parse_moment(typed, now=self.control.now(), day_zero=self.control.day_zero)
         except UsageError as error:
-            self.notify(fmt.markup(str(error)), severity="error", timeout=8)
+            self.notify(untrusted.markup(str(error)), severity="error", timeout=8)
             return
         self._seek_to(at)
 

@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
 
-from tui import format as fmt
+from tui import untrusted
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class ActionScreen(ModalScreen[ActionForm | None]):
                 else:
                     yield Select(options, id="org", prompt=prompt)
             else:
-                yield Label(f"organisation: {fmt.markup(self.org or '')}", id="org-fixed")
+                yield Label(f"organisation: {untrusted.markup(self.org or '')}", id="org-fixed")
             if self.kind == "report":
                 channels = [(c, c) for c in ("email", "phone", "portal", "messaging")]
                 yield Select(channels, id="channel", prompt="channel (optional)")

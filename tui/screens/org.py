@@ -13,22 +13,23 @@ from textual.widgets import Footer, Header, Sparkline, Static
 from chain.crisislog import LogEntry
 from chain.views import ChainView, OrgView
 from tui import format as fmt
+from tui import untrusted
 from tui.rows import CLOCK_SKEW_WARNING, LINK_COLUMNS, LOG_COLUMNS, link_rows, log_rows
 from tui.widgets.state_table import StateTable
 
 
 def describe(org: OrgView, now: float) -> str:
     """The figures at the top, as Textual markup: whatever an agent sent or a file named goes
-    through `fmt.markup` (a reason or detail such as `[/]` would otherwise break the screen
+    through `untrusted.markup` (a reason or detail such as `[/]` would otherwise break the screen
     or smuggle in links, an ESC sequence take over the terminal)."""
     skew = "" if org.clock_skew is None else f"   clock skew {round(org.clock_skew):+d}s"
     warn = "  ⚠ agent clock off" if org.clock_skew is not None and (
         abs(org.clock_skew) > CLOCK_SKEW_WARNING
     ) else ""
     return (
-        f"{fmt.markup(org.id)} · {fmt.markup(org.name)}\n"
+        f"{untrusted.markup(org.id)} · {untrusted.markup(org.name)}\n"
         f"{fmt.STATE_LABEL[org.state]} since {fmt.clock_time(org.since, org.since or now)}"
-        + (f" — {fmt.markup(org.cause)}" if org.cause else "")
+        + (f" — {untrusted.markup(org.cause)}" if org.cause else "")
         + f"\nheartbeat {fmt.age(org.heartbeat_age)} ago (every {org.interval or 0:g}s)"
         f"   session {org.session if org.session is not None else '—'}"
         f"   seq gaps {org.seq_gaps}   duplicates {org.duplicates}"
@@ -43,14 +44,14 @@ def invalid_line(org: OrgView, now: float) -> str:
     if not org.invalid:
         return ""
     return f"\ninvalid {org.invalid} (last {fmt.clock_time(org.invalid_at, now)}: " \
-           f"{fmt.markup(org.last_invalid)})"
+           f"{untrusted.markup(org.last_invalid)})"
 
 
 def channel_lines(org: OrgView) -> str:
     if not org.channels:
         return "no channel readings"
     return "\n".join(
-        f"{c.name:<10} {fmt.channel(c):<10} {fmt.age(c.age):>7} ago  {fmt.markup(c.detail)}"
+        f"{c.name:<10} {fmt.channel(c):<10} {fmt.age(c.age):>7} ago  {untrusted.markup(c.detail)}"
         for c in org.channels
     )
 
@@ -108,7 +109,7 @@ class OrgScreen(Screen[None]):
                 ))
                 continue
             trend = (
-                f"{fmt.markup(backlog.process):<22} {fmt.count(backlog.items):>8}"
+                f"{untrusted.markup(backlog.process):<22} {fmt.count(backlog.items):>8}"
                 f"  {fmt.signed(backlog.per_hour) if backlog.per_hour is not None else '—':>7}/h"
                 f"  {fmt.signed(backlog.per_day) if backlog.per_day is not None else '—':>8}/day"
                 + (f"  clear in {fmt.duration(backlog.clears_in)}" if backlog.clears_in else "")

@@ -18,7 +18,7 @@ from textual.style import Style
 from textual.widget import Widget
 
 from chain import vocabulary
-from tui import format as fmt
+from tui import untrusted
 from tui.rows import Column, RowData
 
 NARROW = 110
@@ -88,7 +88,7 @@ class Row(Widget, can_focus=True):
             # Every cell of every table passes here: names, causes, log texts and authors
             # come from agents, operators and files (Content reads no markup; controls
             # would still reach the terminal).
-            text = fmt.shown(self.data.cells.get(column.key, ""))
+            text = untrusted.plain(self.data.cells.get(column.key, ""))
             cell = fit(text, fixed or spare, right=column.right)
             parts.append((cell + " ", self._style(column.key)))
         return Content.assemble(*parts)

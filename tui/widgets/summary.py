@@ -8,6 +8,7 @@ from textual.widgets import Static
 
 from chain.views import ChainView, LinkState, OrgState, ProcessState
 from tui import format as fmt
+from tui import untrusted
 
 TROUBLE = (OrgState.OFFLINE, OrgState.STALE, OrgState.ISOLATED, OrgState.DEGRADED)
 """Always counted on the first line, even at zero; INVALID and the rest only when present."""
@@ -18,7 +19,7 @@ class ChainSummary(Static):
     def __init__(self, broker_url: str, *, id: str | None = None) -> None:
         super().__init__("", id=id)
         self.broker_url = broker_url
-        self._broker = fmt.markup(broker_url)  # shown in markup, from config or command line
+        self._broker = untrusted.markup(broker_url)  # shown in markup, from config or command line
 
     def show(self, view: ChainView) -> None:
         orgs = "  ".join(
