@@ -15,11 +15,10 @@ from chain.inbox import MonitorSink
 from chain.topics import Topics
 from chain.topology import Topology
 from ketenwacht.agent_commands import simulated_agent
-from ketenwacht.startup import configure_logging
+from ketenwacht.startup import configure_logging, warn
 from mqtt.address import Brokers, describe
 from mqtt.monitor import Monitor
-from recording.history import load_history
-from recording.recorder import Recorder
+from recording.history import keep_history, load_history
 from tui.app import KetenwachtApp
 
 
@@ -50,8 +49,8 @@ async def _watch(
         record = None
         if history.enabled:
             since = time.time() - history.hours * 3600
-            await load_history(engine, topics, history.path, since)
-            recorder = await stack.enter_async_context(Recorder(history.path))
+            await load_history(engine, topics, history.path, since, warn=warn)
+            recorder = await keep_history(stack, history.path, warn=warn)
             record = recorder.record
 
         async def feed(sink: MonitorSink) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from chain.engine import ChainEngine
 from chain.topics import Topics, exercise_root
 from chain.topology import Topology
-from ketenwacht.startup import cancel_on_signals
+from ketenwacht.startup import cancel_on_signals, warn
 from mqtt.address import Brokers, describe
 from playback.indexer import build_index, index_needed
 from playback.player import Player
@@ -33,6 +33,7 @@ def index(topology: Topology, path: Path, root: str | None, *, quiet: bool) -> i
     if not quiet:
         print(f"\nindexed {path.name}: {played:,} messages played; seeking is instant now",
               file=sys.stderr)
+    _warn_about(recording)
     return 0
 
 
@@ -68,6 +69,7 @@ async def on_screen(topology: Topology, path: Path, root: str | None,
                 with contextlib.suppress(ProcessLookupError):
                     await indexer.wait()
             store.close()
+    _warn_about(recording)  # after the screen, where it can be read
 
 
 async def into_broker(path: Path, brokers: Brokers, *, root: str | None, name: str | None,
@@ -90,6 +92,13 @@ async def into_broker(path: Path, brokers: Brokers, *, root: str | None, name: s
         print(f"published {republisher.published:,} messages"
               + (f", skipped {republisher.skipped:,}" if republisher.skipped else ""),
               file=sys.stderr)
+    _warn_about(recording)
+
+
+def _warn_about(recording: Recording) -> None:
+    """What was skipped or ignored in reading (damaged rows, unknown columns)."""
+    for line in recording.warnings():
+        warn(line)
 
 
 def _name_of(path: Path) -> str:

@@ -14,6 +14,7 @@ from typing import Final
 
 from chain.errors import ConfigError, UsageError
 from chain.topology import Topology
+from ketenwacht.startup import warn
 from report.fold import fold_recording
 
 FORMATS: Final = ("md", "html", "json")
@@ -47,6 +48,8 @@ def run_report(recording: Path, *, fmt: str, out: str | None, root: str | None,
         from report import markdown
 
         document = markdown.render(report)
+    for line in report.facts.warnings:
+        warn(line)
     if target is None:
         sys.stdout.write(document)
         return 0

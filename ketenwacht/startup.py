@@ -17,6 +17,11 @@ from chain.topology import Topology, parse_topology
 DEFAULT_TOPOLOGY = Path(__file__).parent / "seeds" / "chain.toml"
 
 
+def warn(line: str) -> None:
+    """One line a user should read, the command going on: as `main` prints an error."""
+    print(f"ketenwacht: warning: {line}", file=sys.stderr, flush=True)
+
+
 def load_topology(path: Path | None) -> Topology:
     path = path or DEFAULT_TOPOLOGY
     try:

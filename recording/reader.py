@@ -4,27 +4,33 @@ The one reader of what the recorder wrote, for replay, the report and a screen's
 Plain `sqlite3`, not the recorder's aiosqlite: iterating a cursor directly is several times
 faster than hopping to a thread per row, and a chunk of rows costs a few milliseconds. The
 recorder may still be writing: WAL lets us read beside it, and the recorder stays the only
-writer.
+writer. Older layouts (recording/schema.py) are read as they are; damaged rows are skipped
+and counted (recording/damage.py), never played and never fatal.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from chain.errors import ConfigError, NoInputError
+from chain.moments import EARLIEST, LATEST
 from chain.topics import CONTROL, OPS
+from recording.damage import BAD_TOPIC, Damage, bad_moment
+from recording.schema import Layout, UnusableRecordingError, damaged, layout_of
 
-COLUMNS: Final = frozenset({"id", "received_at", "topic", "payload", "qos", "retain", "problem"})
 ORG_LEAVES: Final = frozenset({"status", "heartbeat"})
 ORG_BRANCHES: Final = frozenset({"channel", "flow", "backlog"})
 ROOT_SAMPLE: Final = 2000
 """Rows looked at to tell which topic root a recording holds."""
-_SELECT: Final = "SELECT id, received_at, topic, payload, qos, retain, problem FROM messages"
+EDGE_CHUNK: Final = 100
+_IN_SPAN: Final = f"+received_at >= {EARLIEST!r} AND +received_at < {LATEST!r}"
+"""A row with a moment (text sorts after every number in SQLite). The unary `+` keeps
+SQLite reading in id order, as before, instead of through the time index and a sort."""
 
 
 class EmptyRecordingError(ConfigError):
@@ -74,27 +80,54 @@ def root_of(topic: str) -> str | None:
     return None
 
 
-def _open(path: Path) -> sqlite3.Connection:
-    """A read-only connection to a file with the recorder's table, or a ConfigError saying
-    what the file is instead."""
-    if not path.exists():
-        raise NoInputError(f"{path}: no such recording")
-    if not path.is_file():
-        raise ConfigError(f"{path}: not a file, so not a recording")
-    db = None
+def _topic(value: object) -> str | None:
+    """A topic as the recorder wrote it (UTF-8 text); None for a damaged one."""
+    if not isinstance(value, bytes):
+        return None
+    try:
+        return value.decode()
+    except UnicodeDecodeError:
+        return None
+
+
+def _text(value: object) -> str:
+    """A reason: shown, never routed on, so a damaged byte in it is only replaced."""
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+
+
+def _open(path: Path) -> tuple[sqlite3.Connection, Layout]:
+    """A read-only connection to a file with the recorder's table, or an error saying what
+    the file is instead."""
+    try:
+        if not path.exists():
+            raise NoInputError(f"{path}: no such recording")
+        if not path.is_file():
+            raise ConfigError(f"{path}: not a file, so not a recording")
+    except OSError as error:
+        raise NoInputError(f"{path}: cannot open the recording: {error.strerror}") from None
     try:
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        columns = {row[1] for row in db.execute("PRAGMA table_info(messages)")}
-    except sqlite3.DatabaseError as error:
-        if db is not None:
-            db.close()
-        raise ConfigError(f"{path}: not a readable SQLite database, so not a Ketenwacht "
-                          f"recording ({error})") from None
-    if not columns >= COLUMNS:
+    except sqlite3.Error as error:
+        raise NoInputError(f"{path}: cannot open the recording: {error}") from None
+    try:
+        layout = layout_of(db, path)
+    except sqlite3.Error as error:
         db.close()
-        raise ConfigError(f"{path}: not a Ketenwacht recording (no messages table with the "
-                          "recorder's columns)")
-    return db
+        if damaged(error):
+            raise UnusableRecordingError(f"{path}: not a readable SQLite database, so not a "
+                                         f"Ketenwacht recording ({error})") from None
+        raise NoInputError(f"{path}: cannot open the recording: {error}") from None
+    except ConfigError:
+        db.close()
+        raise
+    if layout is None:
+        db.close()
+        raise UnusableRecordingError(f"{path}: not a Ketenwacht recording (no messages table "
+                                     "with the recorder's columns)")
+    # Text as bytes: a topic that is not UTF-8 is then one damaged row, not an error that
+    # ends the whole read.
+    db.text_factory = bytes
+    return db, layout
 
 
 class Recording:
@@ -102,14 +135,23 @@ class Recording:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._db = _open(path)
+        self.damage = Damage()
+        self._db, layout = _open(path)
+        self.unknown_columns = layout.unknown
+        # Version 0 had no `problem` column at first: such rows were never flagged.
+        self._problem = "problem" if layout.has_problem else "NULL"
+        self._select = (f"SELECT id, received_at, topic, payload, qos, retain, {self._problem} "
+                        "FROM messages")
         try:
-            found = self._db.execute("SELECT min(id), max(id) FROM messages").fetchone()
-            if found is None or found[0] is None:
+            if self._db.execute("SELECT 1 FROM messages LIMIT 1").fetchone() is None:
                 raise EmptyRecordingError(f"{path}: the recording is empty (no messages)")
-            first_id, last_id = int(found[0]), int(found[1])
-            first_at = self._at(first_id)
-            self.span = Span(first_id, last_id, first_at, max(first_at, self._at(last_id)))
+            self._count_bad_moments()
+            first, last = self._edge(first=True), self._edge(first=False)
+            if first is None or last is None:
+                raise UnusableRecordingError(f"{path}: every row of the recording is damaged "
+                                             f"({self.damage.note(path)})")
+            self.span = Span(first.id, last.id, first.received_at,
+                             max(first.received_at, last.received_at))
         except sqlite3.Error as error:
             self._db.close()
             raise self._unreadable(error) from None
@@ -132,38 +174,55 @@ class Recording:
         """Tells this recording from another file at the same path, for its checkpoints."""
         return f"{self.span.first_id}:{self.span.first_at!r}"
 
+    def warnings(self) -> list[str]:
+        """What a user should know about what was read: damaged rows skipped so far,
+        columns ignored. One line each."""
+        found = []
+        if self.unknown_columns:
+            found.append(f"{self.path}: columns this Ketenwacht does not know are ignored "
+                         f"({', '.join(self.unknown_columns)})")
+        if (note := self.damage.note(self.path)) is not None:
+            found.append(note)
+        return found
+
     def refresh(self) -> None:
         """Take in rows recorded since opening (a recording still being written)."""
         try:
-            last_id = int(self._db.execute("SELECT max(id) FROM messages").fetchone()[0])
-            if last_id > self.span.last_id:
-                self.span = self.span._replace(
-                    last_id=last_id, last_at=max(self.span.last_at, self._at(last_id)))
+            last = self._edge(first=False)
         except sqlite3.Error as error:
             raise self._unreadable(error) from None
+        if last is not None and last.id > self.span.last_id:
+            self.span = self.span._replace(
+                last_id=last.id, last_at=max(self.span.last_at, last.received_at))
 
     # ----------------------------------------------------------------- reading
 
     def rows(self, *, since: float | None = None) -> Iterator[Row]:
         """Every row in arrival order (those received at or after `since`, if given),
         streamed: memory stays flat whatever the size."""
-        query, args = (_SELECT, ()) if since is None else (
-            f"{_SELECT} WHERE received_at >= ?", (since,))
+        query, args = (f"{self._select} WHERE {_IN_SPAN}", ()) if since is None else (
+            f"{self._select} WHERE received_at >= ? AND {_IN_SPAN}", (since,))
         try:
-            for row_id, at, topic, payload, qos, retain, problem in self._db.execute(
-                    f"{query} ORDER BY id", args):
-                yield Row(row_id, at, topic, payload, qos, bool(retain), problem)
+            yield from self._checked(self._db.execute(f"{query} ORDER BY id", args))
         except sqlite3.Error as error:
             raise self._unreadable(error) from None
 
     def rows_after(self, after_id: int, limit: int) -> list[Row]:
-        """The next `limit` rows after the row `after_id`, for a reader that keeps its place."""
+        """The next `limit` rows after the row `after_id`, for a reader that keeps its place;
+        fewer only at the end of the recording."""
+        found: list[Row] = []
         try:
-            return [Row(row_id, at, topic, payload, qos, bool(retain), problem)
-                    for row_id, at, topic, payload, qos, retain, problem in self._db.execute(
-                        f"{_SELECT} WHERE id > ? ORDER BY id LIMIT ?", (after_id, limit))]
+            while len(found) < limit:
+                chunk = self._db.execute(
+                    f"{self._select} WHERE id > ? AND {_IN_SPAN} ORDER BY id LIMIT ?",
+                    (after_id, limit - len(found))).fetchall()
+                if not chunk:
+                    break
+                found += self._checked(chunk)
+                after_id = chunk[-1][0]
         except sqlite3.Error as error:
             raise self._unreadable(error) from None
+        return found
 
     def summary(self) -> Summary:
         """Counts and span, mostly computed by SQLite itself (one scan of the table)."""
@@ -171,12 +230,18 @@ class Recording:
         roots: Counter[str] = Counter()
         try:
             messages, first, last = self._db.execute(
-                "SELECT COUNT(*), MIN(received_at), MAX(received_at) FROM messages").fetchone()
-            for topic, problem, count in self._db.execute(
-                    "SELECT topic, problem, COUNT(*) FROM messages GROUP BY topic, problem"):
-                if problem is not None:
-                    problems[str(problem)] += count
-                root = root_of(str(topic))
+                "SELECT COUNT(*), MIN(received_at), MAX(received_at) FROM messages "
+                "WHERE received_at >= ? AND received_at < ?", (EARLIEST, LATEST)).fetchone()
+            for raw, reason, count in self._db.execute(
+                    f"SELECT topic, {self._problem}, COUNT(*) FROM messages WHERE {_IN_SPAN} "
+                    "GROUP BY topic, 2"):
+                topic = _topic(raw)
+                if topic is None:
+                    messages -= count  # damaged: rows() skips and counts them
+                    continue
+                if reason is not None:
+                    problems[_text(reason)] += count
+                root = root_of(topic)
                 if root is not None:
                     roots[root] += count
         except sqlite3.Error as error:
@@ -187,22 +252,53 @@ class Recording:
         """The root most of the recording's topics sit under (`keten/v1`, an exercise root),
         judged from its first rows: enough to start a replay without scanning it all."""
         roots: Counter[str] = Counter()
-        try:
-            for (topic,) in self._db.execute(
-                    "SELECT topic FROM messages ORDER BY id LIMIT ?", (ROOT_SAMPLE,)):
-                root = root_of(str(topic))
-                if root is not None:
-                    roots[root] += 1
-        except sqlite3.Error as error:
-            raise self._unreadable(error) from None
+        for row in self.rows_after(self.span.first_id - 1, ROOT_SAMPLE):
+            root = root_of(row.topic)
+            if root is not None:
+                roots[root] += 1
         if not roots:
             raise ConfigError(f"{self.path}: no topic in it has the shape of wire contract v1")
         return roots.most_common(1)[0][0]
 
-    def _at(self, row_id: int) -> float:
-        found = self._db.execute(
-            "SELECT received_at FROM messages WHERE id = ?", (row_id,)).fetchone()
-        return float(found[0])
+    # ------------------------------------------------------------------ damage
+
+    def _checked(self, found: Iterable[tuple[Any, ...]]) -> Iterator[Row]:
+        """Rows whose topic is text, the others counted as damaged (SQLite has already
+        left out the rows without a moment)."""
+        for row_id, at, raw, payload, qos, retain, problem in found:
+            topic = _topic(raw)
+            if topic is None:
+                self.damage.skipped(row_id, BAD_TOPIC)
+                continue
+            yield Row(row_id, at, topic, payload, qos, bool(retain),
+                      None if problem is None else _text(problem))
+
+    def _count_bad_moments(self) -> None:
+        """Rows without a moment are left out by every query; counted once, here, through
+        the time index (text and blobs sort after every number, NULL before)."""
+        where = ("received_at IS NULL", "received_at < ?", "received_at >= ?")
+        bounds: tuple[tuple[float, ...], ...] = ((), (EARLIEST,), (LATEST,))
+        count, examples = 0, []
+        for condition, args in zip(where, bounds, strict=True):
+            count += self._db.execute(
+                f"SELECT count(*) FROM messages WHERE {condition}", args).fetchone()[0]
+            examples += [(int(row_id), bad_moment(at)) for row_id, at in self._db.execute(
+                f"SELECT id, received_at FROM messages WHERE {condition} ORDER BY id LIMIT 3",
+                args)]
+        self.damage.found(count, examples)
+
+    def _edge(self, *, first: bool) -> Row | None:
+        """The first (or last) row that is not damaged."""
+        order = "" if first else " DESC"
+        cursor = self._db.execute(f"{self._select} WHERE {_IN_SPAN} ORDER BY id{order}")
+        try:
+            while chunk := cursor.fetchmany(EDGE_CHUNK):
+                for row in self._checked(chunk):
+                    return row
+            return None
+        finally:
+            cursor.close()
 
     def _unreadable(self, error: sqlite3.Error) -> ConfigError:
-        return ConfigError(f"{self.path}: cannot read the recording: {error}")
+        kind = UnusableRecordingError if damaged(error) else ConfigError
+        return kind(f"{self.path}: cannot read the recording: {error}")

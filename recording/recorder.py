@@ -1,5 +1,5 @@
 """The recorder: every message under the root, as received, into SQLite (read back by
-recording/reader.py).
+recording/reader.py, laid out as recording/schema.py says).
 
 One writer task owns the database (WAL, batched transactions); `record` only queues, so the
 monitor's message loop never waits on the disk. Payloads are stored exactly as they came,
@@ -20,6 +20,7 @@ from typing import Final
 import aiosqlite
 
 from chain.errors import ConfigError
+from recording.schema import SCHEMA, UnusableRecordingError, bring_up_to_date, damaged
 
 log = logging.getLogger("ketenwacht.recorder")
 
@@ -27,18 +28,6 @@ BATCH: Final = 1000
 FLUSH_EVERY: Final = 0.5
 PRUNE_EVERY: Final = 60.0
 """Seconds of recorded time between retention passes."""
-SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS messages (
-    id INTEGER PRIMARY KEY,
-    received_at REAL NOT NULL,
-    topic TEXT NOT NULL,
-    payload BLOB NOT NULL,
-    qos INTEGER NOT NULL,
-    retain INTEGER NOT NULL,
-    problem TEXT
-);
-CREATE INDEX IF NOT EXISTS messages_received_at ON messages (received_at);
-"""
 
 
 def _create_whole(path: Path) -> None:
@@ -51,6 +40,25 @@ def _create_whole(path: Path) -> None:
         db.executescript(SCHEMA)
         db.commit()
     os.replace(building, path)
+
+
+def _open_for_writing(path: Path) -> sqlite3.Connection:
+    """The recording at `path`, made or brought up to date (recording/schema.py), open for
+    the writer thread. Plain sqlite3, in a worker thread: every way opening can fail fails
+    here, before aiosqlite has a thread that could outlive the event loop."""
+    if not path.exists():
+        _create_whole(path)
+    elif not path.is_file():
+        raise ConfigError(f"{path}: not a file, so not a recording")
+    db = sqlite3.connect(path, check_same_thread=False)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        bring_up_to_date(db, path)
+    except BaseException:
+        db.close()
+        raise
+    return db
 
 
 Row = tuple[float, str, bytes, int, bool, str | None]
@@ -73,21 +81,19 @@ class Recorder:
     async def __aenter__(self) -> Recorder:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            if not self.path.exists():
-                await asyncio.to_thread(_create_whole, self.path)
-            self._db = await aiosqlite.connect(self.path)
-            await self._db.execute("PRAGMA journal_mode=WAL")
-            await self._db.execute("PRAGMA synchronous=NORMAL")
-            await self._db.executescript(SCHEMA)
-            async with self._db.execute("PRAGMA table_info(messages)") as cursor:
-                columns = {row[1] for row in await cursor.fetchall()}
-            if "problem" not in columns:  # recordings made before rejections were flagged
-                await self._db.execute("ALTER TABLE messages ADD COLUMN problem TEXT")
-            await self._db.commit()
-        except (OSError, aiosqlite.Error) as error:
-            if self._db is not None:
-                await self._db.close()
-            raise ConfigError(f"{self.path}: cannot open the recording: {error}") from None
+            db = await asyncio.to_thread(_open_for_writing, self.path)
+        except sqlite3.Error as error:
+            kind = UnusableRecordingError if damaged(error) else ConfigError
+            raise kind(f"{self.path}: cannot open the recording: {error}") from None
+        except OSError as error:
+            raise ConfigError(f"{self.path}: cannot open the recording: "
+                              f"{error.strerror or error}") from None
+        # aiosqlite's own `connect` opens the file in its worker thread. When that fails, the
+        # thread is left to post its stop to the event loop, and if `asyncio.run` has closed
+        # the loop by then (a one-line error, and out), it dies with "Event loop is closed"
+        # after that line. Handed the connection already open, the thread cannot fail to
+        # start, and `close` waits for it to end.
+        self._db = await aiosqlite.Connection(lambda: db, iter_chunk_size=64)
         self._writer = asyncio.create_task(self._write_forever(), name="recorder")
         return self
 

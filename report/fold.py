@@ -66,7 +66,7 @@ def fold_recording(path: Path, topology: Topology, *, root: str | None = None
         last_at=summary.last_at, rejected=summary.problems.total(),
         reasons=tuple(summary.problems.most_common(TOP_REASONS)),
         roots=tuple(summary.roots.most_common()), root=root, folded=fold.folded,
-        gaps=tuple(fold.gaps), exercise=extras.exercise,
+        gaps=tuple(fold.gaps), exercise=extras.exercise, warnings=tuple(recording.warnings()),
     )
     return extras.builder.build(facts, engine.log.entries, log_dropped=engine.log.dropped,
                                 first=fold.first, last=last, states=extras.states.timelines())

@@ -50,6 +50,9 @@ class RecordingFacts(msgspec.Struct, frozen=True, kw_only=True):
     subscription brought the retained messages again."""
     exercise: str = ""
     """The exercise's name and title when the recording is of one."""
+    warnings: tuple[str, ...] = ()
+    """What reading the file left out or ignored (damaged rows skipped, columns unknown),
+    one line each: the command says them, and a report should too."""
 
 
 class ChannelChange(msgspec.Struct, frozen=True, kw_only=True):
