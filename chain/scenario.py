@@ -7,14 +7,16 @@ exercise leader editing a scenario the night before needs.
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Annotated
 
 import msgspec
 from msgspec import Meta
 
 from chain.errors import ConfigError
+from chain.moments import FIRST_SCENARIO_DAY, LAST_SCENARIO_DAY
 from chain.topology import Source, Topology
-from chain.validation import describe
+from chain.validation import describe, toml
 from chain.wire import ChannelName, Id
 
 Day = Annotated[float, Meta(ge=0, le=366)]
@@ -99,7 +101,7 @@ class Scenario(_Strict, frozen=True, kw_only=True):
 def parse_scenario(text: str, topology: Topology, *, origin: str) -> Scenario:
     """Decode and check a scenario against the topology; errors give file, line and field."""
     try:
-        scenario = msgspec.toml.decode(text, type=Scenario)
+        scenario = toml(text, Scenario)
     except msgspec.ValidationError as error:
         path, problem = describe(error)
         raise ConfigError(f"{origin}:{_line_of(text, path)}: {path}: {problem}") from None
@@ -112,6 +114,8 @@ def parse_scenario(text: str, topology: Topology, *, origin: str) -> Scenario:
 
 def _check(scenario: Scenario, topology: Topology) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
+    if (problem := _start_problem(scenario.scenario.start)) is not None:
+        problems.append(("scenario.start", problem))
     sources = {s.id for s in scenario.sources}
     orgs, links = set(topology.org_ids), {link.id for link in topology.links}
     backlogs = {b.id for b in topology.backlogs}
@@ -145,17 +149,31 @@ def _check(scenario: Scenario, topology: Topology) -> list[tuple[str, str]]:
     return problems
 
 
-_STEP = re.compile(r"^(?P<table>\w+)\[(?P<index>\d+)\](?:\.(?P<key>\w+))?")
+def _start_problem(start: str) -> str | None:
+    """Why `start` (already YYYY-MM-DD) is no day an exercise can start on, or None."""
+    try:
+        day = date.fromisoformat(start)
+    except ValueError as error:  # 2025-02-30
+        return f"{start!r} is not a date ({error})"
+    if not FIRST_SCENARIO_DAY <= day <= LAST_SCENARIO_DAY:
+        return (f"{start!r} is outside the years an exercise can be set in "
+                f"({FIRST_SCENARIO_DAY} to {LAST_SCENARIO_DAY})")
+    return None
+
+
+_STEP = re.compile(r"^(?P<table>\w+)(?:\[(?P<index>\d+)\])?(?:\.(?P<key>\w+))?")
 
 
 def _line_of(text: str, path: str) -> int:
-    """The line a key path (`event[3].rate`) stands on; its table's header if the key is
-    missing; 1 when it cannot be told."""
+    """The line a key path (`event[3].rate`, `scenario.start`) stands on; its table's header
+    if the key is missing; 1 when it cannot be told."""
     step = _STEP.match(path)
     if step is None:
         return 1
-    table, index, key = step["table"], int(step["index"]), step["key"]
-    header = re.compile(rf"^\s*\[\[\s*{table}\s*\]\]")
+    table, key = step["table"], step["key"]
+    index = 0 if step["index"] is None else int(step["index"])
+    brackets = r"\[" if step["index"] is None else r"\[\["  # [table] or [[table]]
+    header = re.compile(rf"^\s*{brackets}\s*{table}\s*\]")
     seen = -1
     start = None
     lines = text.splitlines()

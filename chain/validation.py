@@ -40,10 +40,22 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text else text
 
 
+def toml(text: str | bytes, kind: type[T]) -> T:
+    """`msgspec.toml.decode`, whose every failure on bad text is a DecodeError: Python's
+    TOML parser recurses per level of nesting (`a = [[[...]]]`, inline tables), so a deep
+    file raises RecursionError; bytes that are not UTF-8 raise UnicodeDecodeError."""
+    try:
+        return msgspec.toml.decode(text, type=kind)
+    except RecursionError:
+        raise msgspec.DecodeError("nested too deeply") from None
+    except UnicodeDecodeError:
+        raise msgspec.DecodeError("the file is not UTF-8 text") from None
+
+
 def decode_toml(text: str | bytes, kind: type[T], *, origin: str) -> T:
     """A TOML file into typed Structs; errors read `origin: key: problem`."""
     try:
-        return msgspec.toml.decode(text, type=kind)
+        return toml(text, kind)
     except msgspec.ValidationError as error:
         path, problem = describe(error)
         raise ConfigError(f"{origin}: {path or 'top level'}: {problem}") from None
