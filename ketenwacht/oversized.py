@@ -129,6 +129,9 @@ def learn(path: Path) -> dict[str, Copy]:
     try:
         with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro",
                                                 uri=True)) as db:
+            # A damaged row (a topic not UTF-8, a moment no number: recording/damage.py)
+            # must not keep the recorder from starting: at worst its copy is stored again.
+            db.text_factory = lambda raw: raw.decode(errors="replace")
             for topic, problem, at, size, retain in db.execute(
                     "SELECT topic, problem, received_at, length(payload), retain "
                     "FROM messages WHERE retain = 1 OR length(payload) > ? ORDER BY id",
@@ -139,7 +142,7 @@ def learn(path: Path) -> dict[str, Copy]:
     return dict(last)
 
 
-def _learn_row(last: Latest, topic: str, problem: object, at: float, size: int,
+def _learn_row(last: Latest, topic: str, problem: object, at: object, size: int,
                retain: bool) -> None:
     """One row, as `OversizedCopies` took it when it stored it."""
     found = _PROBLEM.match(problem) if isinstance(problem, str) else None
@@ -148,9 +151,9 @@ def _learn_row(last: Latest, topic: str, problem: object, at: float, size: int,
             last.pop(topic, None)  # within the limit: the topic's retained value is no big one
         return
     digest = found["digest"]
-    if size > MAX_PAYLOAD_BYTES:
-        stored_at: float | None = float(at)  # a cut
-    else:  # a marker: of the cut before it, unless retention has pruned that
-        before = last.get(topic)
-        stored_at = before.stored_at if before and before.digest == digest else None
+    stored_at: float | None = None
+    if size > MAX_PAYLOAD_BYTES:  # a cut
+        stored_at = float(at) if isinstance(at, int | float) else None
+    elif (before := last.get(topic)) is not None and before.digest == digest:
+        stored_at = before.stored_at  # a marker of the cut before it (None: pruned since)
     last.put(topic, Copy(digest, stored_at))
