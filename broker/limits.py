@@ -22,10 +22,20 @@ AUTOSAVE_SECONDS: Final = 10
 """Mosquitto writes its sessions and held messages to disk this often (default 1800): what a
 crash of the broker can lose of them. NATS writes each to JetStream before its PUBACK."""
 
+LARGEST_MESSAGE_BYTES: Final = 4 * 1024
+"""No message of the wire is larger (tests/broker/test_limits.py builds the largest:
+a manual report, 500 characters of text each escaped to 6 bytes, 3.6 KiB); the decoder
+takes four times that (MAX_PAYLOAD_BYTES, 16 KiB), for fields a newer agent may add."""
+
 MAX_PACKET_BYTES: Final = 4 * MAX_PAYLOAD_BYTES
 """The largest MQTT packet a broker takes (Mosquitto: `max_packet_size`; NATS:
 `max_payload`): four times the largest payload the decoder accepts, so the wire can grow,
-and a 256 MB packet is refused at its header instead of filling the broker's memory."""
+and a 256 MB packet is refused at its header instead of filling the broker's memory.
+
+Not closer to the decoder's limit, on purpose: the broker disconnects whoever sends a
+larger packet (and sends its Will), and an agent would send it again from its outbox on
+reconnecting; a payload between the two is refused by the monitors instead, its
+organisation shown INVALID with the size, which says what is wrong."""
 
 MAX_CONNECTIONS: Final = 10_000
 """Connections a broker takes at once: 2 000 agents with screens and recorders, five times."""

@@ -9,11 +9,13 @@ from __future__ import annotations
 from broker.limits import (
     AUTOSAVE_SECONDS,
     EXPIRY_DAYS,
+    LARGEST_MESSAGE_BYTES,
     MAX_CONNECTIONS,
     MAX_HELD,
     MAX_PACKET_BYTES,
 )
 from broker.setup_dir import Manifest
+from chain.wire import MAX_PAYLOAD_BYTES
 
 
 def render_mosquitto_conf(manifest: Manifest) -> str:
@@ -42,8 +44,15 @@ def render_mosquitto_conf(manifest: Manifest) -> str:
         f"max_queued_messages {MAX_HELD}",
         f"persistent_client_expiration {EXPIRY_DAYS}d",
         "",
-        "# A packet larger than any payload of ours is refused at its header, before its",
-        "# bytes fill the broker's memory; and the connections are bounded per listener.",
+        f"# Packets up to {MAX_PACKET_BYTES // 1024} KiB. No message of ours is over "
+        f"{LARGEST_MESSAGE_BYTES // 1024} KiB (a manual report,",
+        "# 500 characters, each escaped); monitors refuse a payload over "
+        f"{MAX_PAYLOAD_BYTES // 1024} KiB, showing its",
+        f"# organisation INVALID with the size. A packet over {MAX_PACKET_BYTES // 1024} KiB "
+        "is refused at its header, before",
+        "# its bytes fill the broker's memory, and its sender disconnected (its Will sent). The",
+        "# gap is on purpose: a reading somewhat too big shows as INVALID, not as an agent",
+        "# \"lost\" in a reconnect loop. Connections are bounded per listener (below).",
         f"max_packet_size {MAX_PACKET_BYTES}",
         "",
         "# Username and password over TLS.",

@@ -34,6 +34,7 @@ def render(conf: Mapping[str, Any]) -> str:
 def limits() -> dict[str, Any]:
     """What every server of ours sets, embedded or in production."""
     return {
+        # MQTT publishes too (see broker/limits.py; JSON has no comments to say it in).
         "max_payload": MAX_PACKET_BYTES,
         "max_connections": MAX_CONNECTIONS,
         "max_pending": 16 * 1024 * 1024,
