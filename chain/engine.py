@@ -24,6 +24,7 @@ from chain.orgs import (
     OrgRecord,
     OrgSnapshot,
 )
+from chain.strangers import UnknownSenders, UnknownSnapshot
 from chain.topology import Topology
 from chain.views import ChainView
 from chain.wire import (
@@ -41,8 +42,6 @@ from chain.wire import (
 
 __all__ = ["DEFAULT_INTERVAL", "STALE_AFTER_INTERVALS", "ChainEngine"]
 
-MAX_UNKNOWN_ORGS: Final = 1000
-"""Organisations outside the topology that are still shown; beyond this they are refused."""
 
 
 SNAPSHOT_VERSION: Final = 1
@@ -59,6 +58,7 @@ class EngineSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     monitor: MonitorLink
     log: LogSnapshot
     unattributed: InvalidReadings
+    unknown: UnknownSnapshot
 
 
 class ChainEngine:
@@ -67,11 +67,14 @@ class ChainEngine:
         self._orgs: dict[str, OrgRecord] = {org_id: OrgRecord() for org_id in topology.org_ids}
         self._counters: dict[tuple[str, str], CumulativeCounter] = {}
         self._links = {link.id: link for link in topology.links}
+        self._backlogs = {(backlog.org, backlog.id) for backlog in topology.backlogs}
         self._stall_level = stall_level(topology.messages_per_year)
         self._monitor = MonitorLink()
         self.log = log if log is not None else CrisisLog()
         self.unattributed = InvalidReadings()
-        """Rejected payloads whose topic named no organisation we may hold state for."""
+        """Rejected payloads whose topic named no organisation."""
+        self.unknown = UnknownSenders()
+        """What came from organisations that are not in the topology: never a row."""
 
     @property
     def topology(self) -> Topology:
@@ -86,6 +89,7 @@ class ChainEngine:
             monitor=MonitorLink(self._monitor.connected, self._monitor.since),
             log=self.log.snapshot(),
             unattributed=InvalidReadings(**vars(self.unattributed)),
+            unknown=self.unknown.snapshot(),
         )
 
     @classmethod
@@ -94,8 +98,8 @@ class ChainEngine:
         if snapshot.version != SNAPSHOT_VERSION:
             raise ValueError(f"snapshot version {snapshot.version}, not {SNAPSHOT_VERSION}")
         engine = cls(topology, log=CrisisLog.from_snapshot(snapshot.log))
-        if len(snapshot.orgs) > len(topology.org_ids) + MAX_UNKNOWN_ORGS:
-            raise ValueError("more organisations than an engine keeps")
+        if not set(snapshot.orgs) <= set(engine._orgs):
+            raise ValueError("organisations that are not in the topology")
         engine._orgs.update((org_id, OrgRecord.from_snapshot(org))
                             for org_id, org in snapshot.orgs.items())
         for link_id, direction, counter in snapshot.counters:
@@ -108,6 +112,7 @@ class ChainEngine:
                 expectation, counter, stall_level=engine._stall_level)
         engine._monitor = snapshot.monitor
         engine.unattributed = snapshot.unattributed
+        engine.unknown = UnknownSenders.from_snapshot(snapshot.unknown)
         return engine
 
     def take_state_of(self, other: ChainEngine) -> None:
@@ -127,28 +132,25 @@ class ChainEngine:
         """Count a payload that could not be accepted (bad JSON, wrong topic, ...) as an
         invalid reading of `org_id`, the organisation its topic names; None when the topic
         names none (the monitor decides that, from the topic alone)."""
-        org = self._org(org_id) if org_id is not None else None
-        if org is None:
+        if org_id is None:
             self.unattributed.add(reason, at, hold=0.0)
+        elif (org := self._orgs.get(org_id)) is None:
+            self.unknown.add(org_id, at)
+            self.unknown.refused += 1
         else:
             org.refuse(reason, at)
 
     @property
     def rejected(self) -> int:
-        """Every payload refused: each organisation's invalid readings and the unattributed."""
-        return self.unattributed.count + sum(org.invalid.count for org in self._orgs.values())
-
-    def _org(self, org_id: str) -> OrgRecord | None:
-        org = self._orgs.get(org_id)
-        if org is None and len(self._orgs) < len(self._topology.org_ids) + MAX_UNKNOWN_ORGS:
-            org = self._orgs[org_id] = OrgRecord()
-        return org
+        """Every payload refused: each organisation's invalid readings, the unattributed and
+        those of unknown senders."""
+        return self.unattributed.count + self.unknown.refused + sum(
+            org.invalid.count for org in self._orgs.values())
 
     def apply(self, message: Message, *, received_at: float, retained: bool = False) -> None:
-        org = self._org(message.org)
+        org = self._orgs.get(message.org)
         if org is None:
-            self.reject(None, f"org: more than {MAX_UNKNOWN_ORGS} organisations outside the "
-                        "topology", received_at)
+            self.unknown.add(message.org, received_at)
             return
         if isinstance(message, Status):
             self._apply_status(org, message, received_at, retained)
@@ -174,18 +176,28 @@ class ChainEngine:
             case ChannelReading(channel=channel):
                 org.channels[channel] = Channel.of(message, received_at, org.channels.get(channel))
             case FlowCounter(link=link_id, direction=direction):
-                counter = self._counter(link_id, direction)
-                if counter is not None:
-                    counter.add(received_at, message.count, message.session,
-                                sample=not retained)
+                counter = self._counter(message.org, link_id, direction)
+                if counter is None:
+                    end = "sender" if direction == "sent" else "receiver"
+                    org.refuse(f"link: {link_id!r} is not a link of the topology with "
+                               f"{message.org} as its {end}", received_at)
+                    return
+                counter.add(received_at, message.count, message.session, sample=not retained)
             case BacklogGauge(process=process, items=items):
+                if (message.org, process) not in self._backlogs:
+                    org.refuse(f"process: {process!r} is not a backlog of {message.org} in the "
+                               "topology", received_at)
+                    return
                 org.set_backlog(process, items, received_at)
 
-    def _counter(self, link_id: str, direction: str) -> CumulativeCounter | None:
-        """The counter of one end of a link of the topology; None for a link it does not
-        have (nothing would show it, and each would cost memory)."""
+    def _counter(self, org_id: str, link_id: str, direction: str) -> CumulativeCounter | None:
+        """The counter of `org_id`'s end of a link of the topology; None for a link it does
+        not have, or whose other end it is (one organisation never counts for another)."""
+        link = self._links.get(link_id)
+        if link is None or org_id != (link.sender if direction == "sent" else link.receiver):
+            return None
         counter = self._counters.get((link_id, direction))
-        if counter is None and (link := self._links.get(link_id)) is not None:
+        if counter is None:
             expectation = Expectation(self._topology.expected_per_hour(link),
                                       self._topology.timezone)
             counter = self._counters[(link_id, direction)] = CumulativeCounter(
@@ -198,13 +210,13 @@ class ChainEngine:
             return  # seen before
         match op:
             case Isolation(org=org_id, isolated=isolated, reason=reason):
-                org = self._org(org_id)
+                org = self._orgs.get(org_id)
                 if org is not None and not isolated:
                     org.isolated_since, org.isolation_reason = None, ""
                 elif org is not None and org.isolated_since is None:
                     org.isolated_since, org.isolation_reason = received_at, reason
             case ManualReport(org=org_id, channel=channel, up=up) if channel and up is not None:
-                org = self._org(org_id)
+                org = self._orgs.get(org_id)
                 if org is not None:
                     reading = ChannelReading(
                         org=org_id, session=0, seq=0, ts=op.observed_at, channel=channel,
@@ -295,6 +307,7 @@ class ChainEngine:
             rejected=self.rejected,
             unattributed=self.unattributed.count,
             last_unattributed=self.unattributed.last_reason,
+            unknown_senders=self.unknown.describe(),
         )
 
     def evaluate(self, now: float) -> ChainView:

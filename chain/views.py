@@ -140,6 +140,9 @@ class ChainView(msgspec.Struct, frozen=True, kw_only=True):
     unattributed: int = 0
     """Rejected payloads whose topic named no organisation (wildcards, too long, `_ops`...)."""
     last_unattributed: str = ""
+    unknown_senders: str = ""
+    """What came from organisations that are not in the topology, in one line ("" if
+    nothing): `12 messages from 3 unknown senders (x, y, z)`."""
 
     def org(self, org_id: str) -> OrgView:
         return next(o for o in self.orgs if o.id == org_id)

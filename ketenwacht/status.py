@@ -87,6 +87,7 @@ def as_text(view: ChainView) -> str:
     # The totals keep the lower-case value, as `--json` and the agents' messages spell it.
     totals = ", ".join(f"{view.count(s)} {s.value}" for s in OrgState if view.count(s))
     unattributed = f" ({view.unattributed} on no organisation's topic)" if view.unattributed else ""
+    unknown = f"; {visible(view.unknown_senders)}" if view.unknown_senders else ""
     lines.append(f"{len(view.orgs)} organisations: {totals}; {view.rejected} payloads rejected"
-                 + unattributed)
+                 + unattributed + unknown)
     return "\n".join(lines)

@@ -241,10 +241,12 @@ def test_flow_without_movement_for_a_window_reads_zero(engine: ChainEngine) -> N
     assert engine.view(T0 + 60 + 301).link("om-justid").sent_per_hour == 0.0
 
 
-def test_an_org_outside_the_topology_is_still_shown(engine: ChainEngine) -> None:
-    """An agent the topology does not know appears under its own id rather than vanishing."""
+def test_an_org_outside_the_topology_is_counted_not_shown(engine: ChainEngine) -> None:
+    """An agent the topology does not know is one line of the view, never a row."""
     engine.apply(f.online(org="pilot-org"), received_at=T0)
-    assert state(engine, T0 + 1, "pilot-org")[0] is OrgState.ONLINE
+    view = engine.view(T0 + 1)
+    assert "pilot-org" not in {org.id for org in view.orgs}
+    assert view.unknown_senders == "1 message from 1 unknown sender (pilot-org)"
 
 
 def test_rejections_are_counted(engine: ChainEngine) -> None:

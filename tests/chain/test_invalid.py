@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from chain.crisislog import EntryKind
-from chain.engine import MAX_UNKNOWN_ORGS, ChainEngine
+from chain.engine import ChainEngine
 from chain.invalid import INVALID_HOLD, MAX_REASON
+from chain.strangers import FIRST_SHOWN, MAX_DISTINCT
 from chain.views import OrgState
 from chain.wire import Isolation
 from tests.chain import factory as f
@@ -121,10 +122,15 @@ def test_a_hostile_reason_is_cut_short(engine: ChainEngine) -> None:
     assert len(engine.view(T0).org("om").last_invalid) == MAX_REASON
 
 
-def test_garbage_from_too_many_unknown_orgs_is_unattributed(engine: ChainEngine) -> None:
-    """Ids outside the topology each get a row, up to a bound; beyond it, chain-wide."""
-    for n in range(MAX_UNKNOWN_ORGS + 5):
-        engine.reject(f"spam-{n}", "kind: invalid value 'x'", T0)
+def test_traffic_of_unknown_organisations_is_one_bounded_line(engine: ChainEngine) -> None:
+    """10 000 ids outside the topology: no row for any, one line naming the first few, and
+    memory that stops growing at MAX_DISTINCT ids; their garbage still counts as rejected."""
+    for n in range(10_000):
+        engine.apply(f.online(org=f"spam-{n}"), received_at=T0)
+    engine.reject("spam-x", "kind: invalid value 'x'", T0)
     view = engine.view(T0)
-    assert len(view.orgs) == len(engine.topology.org_ids) + MAX_UNKNOWN_ORGS
-    assert (view.unattributed, view.rejected) == (5, MAX_UNKNOWN_ORGS + 5)
+    assert len(view.orgs) == len(engine.topology.org_ids)
+    assert view.unknown_senders == (
+        f"10,001 messages from over {MAX_DISTINCT:,} unknown senders (spam-0, spam-1, spam-2, …)")
+    assert FIRST_SHOWN == 3 and len(engine.unknown.distinct) == MAX_DISTINCT
+    assert (view.rejected, view.unattributed) == (1, 0)

@@ -42,6 +42,8 @@ class ChainSummary(Static):
         rejected = f"  ·  {view.rejected} payloads rejected" if view.rejected else ""
         if view.unattributed:
             rejected += f" ({view.unattributed} on no organisation's topic)"
+        if view.unknown_senders:
+            rejected += f"  ·  {untrusted.markup(view.unknown_senders)}"
         clock = time.strftime("%d %b %H:%M:%S", time.localtime(view.at))
         self.update(f"{orgs}\n{flows}  ·  {impact}{rejected}\n{clock}  ·  {link}")
         self.set_class(not view.monitor_connected, "-disconnected")
