@@ -13,7 +13,8 @@ and the payload's SHA-256. A retained copy equal to the last too-big copy record
 topic (the same SHA-256) is recorded as a short marker with the same problem instead: still
 a retained row, because the fold reads a retained row a while after the last live one as a
 fresh subscription after the recorder's outage (`RESUBSCRIBE_GAP` in recording/fold.py); and
-still refused, so a replay shows the organisation INVALID again there, as the live screen did.
+still refused, so a replay shows the organisation INVALID again there, as the live screen did
+(its reason there reads "JSON is malformed"; the row's problem keeps the monitor's own).
 
 Payloads within the limit are stored as they came, repeated retained copies included: the
 fold applies each copy again as a live screen did on reconnecting (a retained birth makes its
@@ -36,7 +37,7 @@ from chain.wire import MAX_PAYLOAD_BYTES
 MAX_TRACKED: Final = 10_000
 """Topics whose last copy stored was too big that are remembered, each by its SHA-256
 (about 200 bytes with its topic). Beyond, the longest unchanged is forgotten, and its next
-copy stored in full again: more rows, never a new value missed."""
+copy stored cut again: more rows, never a new value missed."""
 CUT: Final = MAX_PAYLOAD_BYTES
 """Bytes of a too-big payload kept as evidence of what it was."""
 _PROBLEM: Final = re.compile(
