@@ -52,9 +52,9 @@ def _open_for_writing(path: Path) -> sqlite3.Connection:
         raise ConfigError(f"{path}: not a file, so not a recording")
     db = sqlite3.connect(path, check_same_thread=False)
     try:
+        bring_up_to_date(db, path)  # first: a file refused is left as it was
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
-        bring_up_to_date(db, path)
     except BaseException:
         db.close()
         raise
