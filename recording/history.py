@@ -61,8 +61,10 @@ async def load_history(engine: ChainEngine, topics: Topics, path: Path, since: f
             while chunk := list(islice(rows, CHUNK)):
                 fold.feed(chunk)
                 await asyncio.sleep(0)
-            for line in recording.warnings():
-                warn(line)
+            # Not `warnings()`: columns we do not know are the recorder's to refuse, and
+            # `keep_history` says so, setting the file aside once its history is shown.
+            if (note := recording.damage.note(path)) is not None:
+                warn(note)
     except UnusableRecordingError as error:  # damaged further in
         warn(set_aside(path, error))
     if fold.finish() is not None and fold.last_at is not None:
