@@ -60,8 +60,11 @@ def configure_logging(*, verbose: bool, file: Path | None = None, org: str | Non
     """Plain lines on a terminal, JSON lines otherwise (journald, log shippers)."""
     handler: logging.Handler
     if file is not None:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(file)
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            handler = logging.FileHandler(file)
+        except OSError as error:  # the state directory is a file, or not ours to write
+            raise ConfigError(f"{file}: cannot write the log: {error.strerror}") from None
     else:
         handler = logging.StreamHandler(sys.stderr)
     if org is not None:
