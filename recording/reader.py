@@ -151,7 +151,7 @@ class Recording:
                 raise UnusableRecordingError(f"{path}: every row of the recording is damaged "
                                              f"({self.damage.note(path)})")
             self.span = Span(first.id, last.id, first.received_at,
-                             max(first.received_at, last.received_at))
+                             max(first.received_at, last.received_at, self._latest()))
         except sqlite3.Error as error:
             self._db.close()
             raise self._unreadable(error) from None
@@ -189,11 +189,12 @@ class Recording:
         """Take in rows recorded since opening (a recording still being written)."""
         try:
             last = self._edge(first=False)
+            latest = self._latest()
         except sqlite3.Error as error:
             raise self._unreadable(error) from None
         if last is not None and last.id > self.span.last_id:
             self.span = self.span._replace(
-                last_id=last.id, last_at=max(self.span.last_at, last.received_at))
+                last_id=last.id, last_at=max(self.span.last_at, last.received_at, latest))
 
     # ----------------------------------------------------------------- reading
 
@@ -286,6 +287,16 @@ class Recording:
                 f"SELECT id, received_at FROM messages WHERE {condition} ORDER BY id LIMIT 3",
                 args)]
         self.damage.found(count, examples)
+
+    def _latest(self) -> float:
+        """The latest moment recorded, through the time index. The span ends there, not at
+        the last row's moment: a player stops at the span's end, and a row dated after the
+        last one (a clock stepped back, a hand-edited time) would otherwise hold back every
+        row after it, unplayed and unsaid."""
+        latest = self._db.execute(
+            "SELECT MAX(received_at) FROM messages WHERE received_at >= ? AND received_at < ?",
+            (EARLIEST, LATEST)).fetchone()[0]
+        return float(latest)
 
     def _edge(self, *, first: bool) -> Row | None:
         """The first (or last) row that is not damaged."""

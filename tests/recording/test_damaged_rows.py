@@ -5,6 +5,8 @@ warning line names the file, the row and the damage."""
 from __future__ import annotations
 
 import json
+import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -94,3 +96,16 @@ async def test_history_folds_the_rest_and_warns_in_one_line(tmp_path: Path,
     assert folded == ROWS - 1
     assert said == [warning(path, damage).removeprefix("ketenwacht: warning: ")]
     assert path.exists()
+
+
+def test_a_row_dated_after_the_last_holds_no_row_back(tmp_path: Path) -> None:
+    """Row 100 dated 2100 (a time, so no damage, but after the last row's): `--index` plays
+    all 240 rows, where the player stopped before it and left 141 unplayed, unsaid."""
+    path = recording(tmp_path / "rec.sqlite")
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE messages SET received_at = ? WHERE id = ?",
+                   (datetime(2100, 1, 1, tzinfo=UTC).timestamp(), DAMAGED_ID))
+    result = ketenwacht("replay", str(path), "--index")
+    assert result.returncode == 0, result.stderr
+    assert f"indexed rec.sqlite: {ROWS} messages played" in result.stderr, result.stderr
+    assert "warning" not in result.stderr
