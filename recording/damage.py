@@ -70,12 +70,16 @@ class Damage:
     def count(self) -> int:
         return self._uncounted_ids + len(self._ids)
 
+    def examples(self) -> str:
+        """The first damaged rows and why, and how many more."""
+        named = "; ".join(f"row {row_id}: {why}" for row_id, why in self._examples)
+        more = self.count - len(self._examples)
+        return named + (f"; {more} more" if more > 0 else "")
+
     def note(self, path: Path) -> str | None:
         """One line for the user; None when nothing was skipped."""
         if not self.count:
             return None
         rows = "row" if self.count == 1 else "rows"
-        named = "; ".join(f"row {row_id}: {why}" for row_id, why in self._examples)
-        more = self.count - len(self._examples)
-        return (f"{path}: {self.count} damaged {rows} skipped ({named}"
-                + (f"; {more} more" if more > 0 else "") + "); every other row was read")
+        return (f"{path}: {self.count} damaged {rows} skipped ({self.examples()}); every "
+                "other row was read")

@@ -149,7 +149,7 @@ class Recording:
             first, last = self._edge(first=True), self._edge(first=False)
             if first is None or last is None:
                 raise UnusableRecordingError(f"{path}: every row of the recording is damaged "
-                                             f"({self.damage.note(path)})")
+                                             f"({self.damage.examples()})")
             self.span = Span(first.id, last.id, first.received_at,
                              max(first.received_at, last.received_at, self._latest()))
         except sqlite3.Error as error:
