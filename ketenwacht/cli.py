@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from chain.errors import EX_USAGE, KetenwachtError, UsageError
+from chain.printable import visible
 from chain.topics import DEFAULT_ROOT, Topics
 from ketenwacht.startup import load_topology
 from mqtt.address import Brokers, Identity, parse_brokers, with_identity
@@ -373,7 +374,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(args)
     except KetenwachtError as error:
-        print(f"ketenwacht: {error}", file=sys.stderr)
+        # A file name or a value quoted from a file may carry control sequences.
+        print(f"ketenwacht: {visible(str(error))}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         return 130

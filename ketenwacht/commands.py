@@ -15,6 +15,7 @@ from chain.inbox import MonitorSink
 from chain.topics import Topics
 from chain.topology import Topology
 from ketenwacht.agent_commands import simulated_agent
+from ketenwacht.oversized import guarded
 from ketenwacht.startup import configure_logging, warn
 from mqtt.address import Brokers, describe
 from mqtt.monitor import Monitor
@@ -51,7 +52,7 @@ async def _watch(
             since = time.time() - history.hours * 3600
             await load_history(engine, topics, history.path, since, warn=warn)
             recorder = await keep_history(stack, history.path, warn=warn)
-            record = recorder.record
+            record = await guarded(recorder, history.path)
 
         async def feed(sink: MonitorSink) -> None:
             await monitor.run(sink, record=record)

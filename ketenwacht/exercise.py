@@ -18,6 +18,7 @@ from chain.inbox import EngineSink, MonitorSink
 from chain.scenario import Scenario, parse_scenario
 from chain.topics import Topics, exercise_root
 from chain.topology import Topology
+from ketenwacht.oversized import guarded
 from ketenwacht.record import ExerciseDating, RecorderSink
 from ketenwacht.startup import cancel_on_signals, configure_logging
 from mqtt.address import Brokers, describe
@@ -59,12 +60,12 @@ async def lead(topology: Topology, scenario: Scenario, *, broker: Brokers | None
         # Recorded by the same recorder, on the exercise's clock, with or without a screen.
         path = record or default_state_dir() / f"exercise-{name}.sqlite"
         recorder = await stack.enter_async_context(Recorder(path))
+        store = await guarded(recorder, path)
         recording: asyncio.Task[None] | None = None
         if headless:
             monitor = Monitor(broker, topics, clock=exercise.now)
             recording = asyncio.create_task(
-                monitor.run(RecorderSink(), record=ExerciseDating(exercise.now,
-                                                                  recorder.record)),
+                monitor.run(RecorderSink(), record=ExerciseDating(exercise.now, store)),
                 name="recording")
             await _subscribed(monitor, recording)
             exercise.clock.seek(exercise.chain.start, time.time())  # day 0 once recorded
@@ -87,7 +88,7 @@ async def lead(topology: Topology, scenario: Scenario, *, broker: Brokers | None
 
             async def feed(_: MonitorSink) -> None:
                 sink = EngineSink(engine, dated_by_sender=True)
-                await monitor.run(sink, record=ExerciseDating(exercise.now, recorder.record))
+                await monitor.run(sink, record=ExerciseDating(exercise.now, store))
 
             app = PlaybackApp(engine, feed, control=exercise, broker_url=describe(broker),
                               publish=monitor.publish_op)

@@ -23,6 +23,7 @@ organisation alive again, a retained reading refreshes its channel), and none is
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import re
@@ -33,6 +34,7 @@ from typing import Final, NamedTuple
 from chain.errors import ConfigError
 from chain.inbox import Tap
 from chain.wire import MAX_PAYLOAD_BYTES
+from recording.recorder import Recorder
 
 MAX_TRACKED: Final = 10_000
 """Topics whose last copy stored was too big that are remembered, each by its SHA-256
@@ -158,3 +160,10 @@ def _learn_row(last: Latest, topic: str, problem: object, at: object, size: int,
     elif (before := last.get(topic)) is not None and before.digest == digest:
         stored_at = before.stored_at  # a marker of the cut before it (None: pruned since)
     last.put(topic, Copy(digest, stored_at))
+
+
+async def guarded(recorder: Recorder, path: Path, *, keep: float | None = None
+                  ) -> OversizedCopies:
+    """The recorder's tap with too-big payloads stored cut, knowing what `path` holds: what
+    every recorder (`record`, a screen's history, an exercise) records through."""
+    return OversizedCopies(recorder.record, keep=keep, known=await asyncio.to_thread(learn, path))

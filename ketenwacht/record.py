@@ -18,7 +18,7 @@ import msgspec
 
 from chain.topics import Topics
 from chain.wire import Control, ExerciseClock, Message, Op
-from ketenwacht.oversized import OversizedCopies, learn
+from ketenwacht.oversized import guarded
 from ketenwacht.startup import cancel_on_signals
 from mqtt.address import Brokers, describe
 from mqtt.monitor import Monitor
@@ -138,8 +138,7 @@ async def run_recorder(
     keep = keep_days * 86_400 if keep_days else None
     async with Recorder(path, keep=keep) as recorder:
         # Behind the dating: it compares what is stored, at the moment it is stored.
-        store = OversizedCopies(recorder.record, keep=keep,
-                                known=await asyncio.to_thread(learn, path))
+        store = await guarded(recorder, path, keep=keep)
         tap: Tap = store if follower is None else ExerciseDating.following(follower, store)
         monitor = Monitor(brokers, topics, session=session,
                           clock=follower.now if follower is not None else time.time)

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from chain.errors import ConfigError
+from chain.printable import visible
 from chain.topology import Topology, parse_topology
 
 DEFAULT_TOPOLOGY = Path(__file__).parent / "seeds" / "chain.toml"
@@ -19,7 +20,7 @@ DEFAULT_TOPOLOGY = Path(__file__).parent / "seeds" / "chain.toml"
 
 def warn(line: str) -> None:
     """One line a user should read, the command going on: as `main` prints an error."""
-    print(f"ketenwacht: warning: {line}", file=sys.stderr, flush=True)
+    print(f"ketenwacht: warning: {visible(line)}", file=sys.stderr, flush=True)
 
 
 def load_topology(path: Path | None) -> Topology:

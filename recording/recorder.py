@@ -2,8 +2,9 @@
 recording/reader.py, laid out as recording/schema.py says).
 
 One writer task owns the database (WAL, batched transactions); `record` only queues, so the
-monitor's message loop never waits on the disk. Payloads are stored exactly as they came,
-bad ones included: what was received is the evidence.
+monitor's message loop never waits on the disk. Payloads are stored as they came, bad ones
+included: what was received is the evidence. (Those over the wire's size limit reach it
+already cut by ketenwacht/oversized.py, which every recorder records through.)
 """
 
 from __future__ import annotations

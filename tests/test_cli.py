@@ -134,3 +134,13 @@ def test_broker_on_a_taken_port_says_so_in_one_line() -> None:
     assert f"cannot listen on mqtt://127.0.0.1:{port}" in result.stderr
     assert "address already in use" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_file_name_with_control_sequences_is_shown_not_obeyed(tmp_path: Path) -> None:
+    """A recording handed over as `\\x1b]2;…\\x07.sqlite`: the error names it escaped."""
+    hostile = tmp_path / "minutes\x1b]2;owned\x07\x1b[2J.sqlite"
+    hostile.write_text("not a recording")
+    result = ketenwacht("report", str(hostile))
+    assert result.returncode == 78, result.stderr
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert "minutes\\x1b]2;owned\\x07\\x1b[2J.sqlite" in result.stderr
