@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 from bisect import insort
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Final
 
 import msgspec
@@ -54,6 +55,8 @@ class LogEntry(msgspec.Struct, frozen=True, kw_only=True, order=True):
     """How many changes of its subject this entry stands for (a run of back-and-forth)."""
     last_at: float | None = None
     """When the latest of those changes happened, if more than one."""
+    until: float | None = None
+    """An acknowledgement's end, if it was given one (docs/attention.md)."""
 
 
 class RunSnapshot(msgspec.Struct, frozen=True, array_like=True):
@@ -76,6 +79,7 @@ class LogSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     runs: list[RunSnapshot]
     seen_ops: list[str]
     monitor_up: bool | None
+    fresh_injects: list[ExerciseInject]
 
 
 class _Run:
@@ -104,6 +108,8 @@ class CrisisLog:
         """Each subject's latest entry, to extend while its changes come in a run."""
         self._seen_ops: set[str] = set()
         self._monitor_up: bool | None = None
+        self._fresh_injects: list[ExerciseInject] = []
+        """Injects logged since the engine last took them (`take_injects`)."""
 
     def snapshot(self) -> LogSnapshot:
         return LogSnapshot(
@@ -116,6 +122,7 @@ class CrisisLog:
                               sorted(run.states), run.latest)
                   for (kind, subject), run in self._runs.items()],
             seen_ops=sorted(self._seen_ops), monitor_up=self._monitor_up,
+            fresh_injects=list(self._fresh_injects),
         )
 
     @classmethod
@@ -136,7 +143,18 @@ class CrisisLog:
                                                       latest=run.latest)
         log._seen_ops = set(snapshot.seen_ops)
         log._monitor_up = snapshot.monitor_up
+        log._fresh_injects = list(snapshot.fresh_injects)
         return log
+
+    def held(self, kind: EntryKind, subject: str) -> tuple[str, float | None]:
+        """A subject's state as the log has it (a change enters the log once it held) and
+        when that state began; the starting point has no time."""
+        key = (kind, subject)
+        return self._last.get(key, "unknown"), self._logged_at.get(key)
+
+    def seen(self, op_id: str) -> bool:
+        """Whether the operator action `op_id` is in the log already."""
+        return op_id in self._seen_ops
 
     def record_changes(self, view: ChainView) -> list[LogEntry]:
         """Compare a fresh view with the states last seen; log every change at its `since`."""
@@ -223,7 +241,10 @@ class CrisisLog:
                 return None
         return None
 
-    def record_op(self, op: Op, received_at: float) -> LogEntry | None:
+    def record_op(self, op: Op, received_at: float, *, marked: str = "",
+                  unmarked: str = "no problem") -> LogEntry | None:
+        """Log an operator action once. For an acknowledgement, `marked` is the state of the
+        problem it marked, or "" when it marked nothing, for the reason `unmarked`."""
         if op.id in self._seen_ops:
             return None
         self._seen_ops.add(op.id)
@@ -232,9 +253,9 @@ class CrisisLog:
                 entry = LogEntry(at=received_at, kind=EntryKind.ANNOTATION, subject=op.org or "",
                                  text=op.text, author=op.author)
             case Acknowledgement():
-                text = "acknowledged" + (f": {op.text}" if op.text else "")
                 entry = LogEntry(at=received_at, kind=EntryKind.ACK, subject=op.subject,
-                                 text=text, author=op.author)
+                                 text=_acknowledged(op, marked, unmarked), author=op.author,
+                                 until=None if op.until is None else op.until.timestamp())
             case ManualReport():
                 entry = LogEntry(at=op.observed_at.timestamp(), kind=EntryKind.REPORT,
                                  subject=op.org, text=op.text, author=op.author)
@@ -251,10 +272,21 @@ class CrisisLog:
         if f"inject:{inject.id}" in self._seen_ops:
             return None
         self._seen_ops.add(f"inject:{inject.id}")
+        self._fresh_injects.append(inject)
         entry = LogEntry(at=inject.at.timestamp(), kind=EntryKind.INJECT, subject="",
                          text=inject.text, author="exercise")
         self._add(entry)
         return entry
+
+    def take_injects(self) -> list[ExerciseInject]:
+        """The injects logged since the last call, oldest first (the engine's attention
+        takes them at each evaluation)."""
+        taken, self._fresh_injects = self._fresh_injects, []
+        return taken
+
+    def note(self, entry: LogEntry) -> None:
+        """Add an entry the engine made (an acknowledgement that expired)."""
+        self._add(entry)
 
     def _add(self, entry: LogEntry) -> None:
         if self.entries and entry.at < self.entries[-1].at:
@@ -274,6 +306,20 @@ class CrisisLog:
             if (subject is None or e.subject == subject or e.subject.endswith(f":{subject}"))
             and (wanted is None or e.kind in wanted)
         ]
+
+
+def _acknowledged(ack: Acknowledgement, marked: str, unmarked: str) -> str:
+    """`acknowledged OFFLINE until 2025-07-17 14:30:00 UTC: calling them`, or, for a
+    subject without a problem, `acknowledged (no problem: nothing marked)`."""
+    what = f" {marked.upper().replace('_', ' ')}" if marked else ""
+    until = f" until {utc(ack.until.timestamp())}" if ack.until is not None else ""
+    nothing = "" if marked else f" ({unmarked}: nothing marked)"
+    return f"acknowledged{what}{until}{nothing}" + (f": {ack.text}" if ack.text else "")
+
+
+def utc(at: float) -> str:
+    """`2025-07-17 14:30:00 UTC`: a moment in a log text, the same on every screen."""
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _at(entry: LogEntry) -> float:

@@ -10,6 +10,7 @@ from typing import Final
 
 import msgspec
 
+from chain.attention import Attention, AttentionSnapshot
 from chain.counters import CounterSnapshot, CumulativeCounter
 from chain.crisislog import CrisisLog, LogSnapshot
 from chain.expectation import Expectation
@@ -29,6 +30,7 @@ from chain.topology import Topology
 from chain.views import ChainView
 from chain.wire import (
     WILL_SEQ,
+    Acknowledgement,
     BacklogGauge,
     ChannelReading,
     FlowCounter,
@@ -43,8 +45,8 @@ from chain.wire import (
 __all__ = ["DEFAULT_INTERVAL", "STALE_AFTER_INTERVALS", "ChainEngine"]
 
 
-
-SNAPSHOT_VERSION: Final = 1
+SNAPSHOT_VERSION: Final = 2
+"""2: with the attention (chain/attention.py) and the log's injects not yet taken."""
 
 
 class EngineSnapshot(msgspec.Struct, frozen=True, kw_only=True):
@@ -59,6 +61,7 @@ class EngineSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     log: LogSnapshot
     unattributed: InvalidReadings
     unknown: UnknownSnapshot
+    attention: AttentionSnapshot
 
 
 class ChainEngine:
@@ -75,6 +78,8 @@ class ChainEngine:
         """Rejected payloads whose topic named no organisation."""
         self.unknown = UnknownSenders()
         """What came from organisations that are not in the topology: never a row."""
+        self.attention = Attention()
+        """Which problems are new and which acknowledged (docs/attention.md)."""
 
     @property
     def topology(self) -> Topology:
@@ -90,6 +95,7 @@ class ChainEngine:
             log=self.log.snapshot(),
             unattributed=InvalidReadings(**vars(self.unattributed)),
             unknown=self.unknown.snapshot(),
+            attention=self.attention.snapshot(),
         )
 
     @classmethod
@@ -113,6 +119,7 @@ class ChainEngine:
         engine._monitor = snapshot.monitor
         engine.unattributed = snapshot.unattributed
         engine.unknown = UnknownSenders.from_snapshot(snapshot.unknown)
+        engine.attention = Attention.from_snapshot(snapshot.attention)
         return engine
 
     def take_state_of(self, other: ChainEngine) -> None:
@@ -205,7 +212,14 @@ class ChainEngine:
         return counter
 
     def apply_op(self, op: Op, *, received_at: float) -> None:
-        """An operator action from `_ops/`: logged; isolations and reports change state."""
+        """An operator action from `_ops/`: logged; isolations and reports change state, and
+        acknowledgements mark problems (docs/attention.md)."""
+        if isinstance(op, Acknowledgement):
+            if not self.log.seen(op.id):
+                marked, unmarked = self.attention.acknowledge(
+                    op, received_at, self._judged(received_at), self.log)
+                self.log.record_op(op, received_at, marked=marked, unmarked=unmarked)
+            return
         if self.log.record_op(op, received_at) is None and not isinstance(op, Isolation):
             return  # seen before
         match op:
@@ -279,6 +293,10 @@ class ChainEngine:
     # ------------------------------------------------------------------ outputs
 
     def view(self, now: float) -> ChainView:
+        """The chain at `now`, with the problems as the last evaluation left them."""
+        return self.attention.shown(self._judged(now))
+
+    def _judged(self, now: float) -> ChainView:
         by_org = self._topology.by_org
         orgs = {
             org_id: org.view(org_id, by_org[org_id].name if org_id in by_org else org_id,
@@ -311,7 +329,10 @@ class ChainEngine:
         )
 
     def evaluate(self, now: float) -> ChainView:
-        """The view at `now`, with every change since the last evaluation put in the log."""
-        view = self.view(now)
+        """The view at `now`, with every change since the last evaluation put in the log and
+        the problems brought up to date."""
+        view = self._judged(now)
         self.log.record_changes(view)
-        return view
+        for entry in self.attention.update(self.log, view, now):
+            self.log.note(entry)
+        return self.attention.shown(view)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from typing import Final, Literal
 
 import msgspec
 
@@ -91,6 +92,10 @@ class OrgView(msgspec.Struct, frozen=True, kw_only=True):
     """Why the latest of them was refused."""
     invalid_at: float | None = None
     """When the latest of them arrived (receiver clock)."""
+    new: bool = False
+    """It has a problem nobody has acknowledged yet (docs/attention.md)."""
+    acknowledged_by: str = ""
+    """Who acknowledged its current problem ("" if nobody, or no problem)."""
 
     @property
     def backlog_total(self) -> int | None:
@@ -113,6 +118,9 @@ class LinkView(msgspec.Struct, frozen=True, kw_only=True):
     cause: str = ""
     last_movement: float | None = None
     usual_per_hour: float | None = None
+    new: bool = False
+    """It has a problem nobody has acknowledged yet (docs/attention.md)."""
+    acknowledged_by: str = ""
 
 
 class ProcessView(msgspec.Struct, frozen=True, kw_only=True):
@@ -125,6 +133,58 @@ class ProcessView(msgspec.Struct, frozen=True, kw_only=True):
     """The newest data it can have: when the earliest stopped flow last moved."""
     causes: tuple[str, ...]
     """Why, from the nearest link outward, e.g. "om-justid down: om offline (lost)"."""
+    new: bool = False
+    """It has a problem nobody has acknowledged yet (docs/attention.md)."""
+    acknowledged_by: str = ""
+
+
+ProblemKind = Literal["org", "link", "process", "inject"]
+CALM: Final = 99
+"""The severity a subject without a problem sorts by: after every problem."""
+
+
+class Problem(msgspec.Struct, frozen=True, kw_only=True):
+    """Something the crisis room must look at, and whether someone has (docs/attention.md)."""
+
+    subject: str
+    """`org:om`, `link:om-justid`, `process:vog` or `inject:<id>`: what an Acknowledgement
+    names."""
+    kind: ProblemKind
+    id: str
+    state: str
+    """The subject's state (an OrgState, LinkState or ProcessState value), `inject` for an
+    exercise inject."""
+    severity: int
+    """0 is the most severe (OFFLINE), then BLOCKED, STALLED and STUCK, STALE, INVALID, and
+    injects (5): chain.attention.SEVERITY."""
+    since: float
+    """When the problem began, as the crisis log dates it; kept while it comes and goes."""
+    text: str
+    """What it is, for a notification: `OFFLINE: lost`, or the inject's text."""
+    new: bool
+    """Nobody has acknowledged it (or their acknowledgement has expired, or it got worse)."""
+    alert: int
+    """A number that goes up each time a problem becomes new, over every problem of the
+    engine (0: it never was): a screen rings once for each number."""
+    new_at: float | None
+    """When it last became new (the evaluation that marked it); None if it never was."""
+    acknowledged_by: str = ""
+    acknowledged_at: float | None = None
+    acknowledged_until: float | None = None
+    """The acknowledgement's end, if it was given one: the problem is new again then."""
+    acknowledgement: str = ""
+    """The note the operator gave with it."""
+    recovering_since: float | None = None
+    """Out of trouble since then: it ends (and its acknowledgement with it) once that has
+    lasted chain.attention.RECOVERY, unless it comes back first."""
+    group: str = ""
+    """The subject whose problem this one follows from and shares (a BLOCKED process: its
+    organisation's): marked, acknowledged and rung for together, counted once."""
+
+    @property
+    def sort_key(self) -> tuple[int, float, str]:
+        """Most severe first, then the most recent."""
+        return (self.severity, -self.since, self.subject)
 
 
 class ChainView(msgspec.Struct, frozen=True, kw_only=True):
@@ -143,6 +203,19 @@ class ChainView(msgspec.Struct, frozen=True, kw_only=True):
     unknown_senders: str = ""
     """What came from organisations that are not in the topology, in one line ("" if
     nothing): `12 messages from 3 unknown senders (x, y, z)`."""
+    problems: tuple[Problem, ...] = ()
+    """Every current problem, most severe first, then the most recent (`Problem.sort_key`)."""
+    new_problems: int = 0
+    """Problems nobody has acknowledged, a group once: the header's "3 new"."""
+
+    def problem(self, subject: str) -> Problem | None:
+        """The current problem of `subject` (`org:om`, ...), if it has one."""
+        return next((p for p in self.problems if p.subject == subject), None)
+
+    def sort_key(self, subject: str) -> tuple[int, float, str]:
+        """For sorting rows by severity, then recency: a subject without a problem last."""
+        found = self.problem(subject)
+        return found.sort_key if found is not None else (CALM, 0.0, subject)
 
     def org(self, org_id: str) -> OrgView:
         return next(o for o in self.orgs if o.id == org_id)

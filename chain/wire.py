@@ -114,11 +114,19 @@ class Annotation(_Op, frozen=True, kw_only=True, tag="annotation"):
     org: Id | None = None
 
 
-class Acknowledgement(_Op, frozen=True, kw_only=True, tag="ack"):
-    """An operator has seen an alarm: `subject` is `org:<id>`, `link:<id>` or `process:<id>`."""
+SUBJECT_PATTERN: Final = (r"^(?:(?:org|link|process):[a-z0-9][a-z0-9_-]{0,63}"
+                          r"|inject:[A-Za-z0-9_-]{1,64})\Z")
+"""What an acknowledgement names: `org:<id>`, `link:<id>`, `process:<id>` or `inject:<id>`."""
 
-    subject: Annotated[str, Meta(pattern=r"^(org|link|process):[a-z0-9][a-z0-9_-]{0,63}\Z")]
+
+class Acknowledgement(_Op, frozen=True, kw_only=True, tag="ack"):
+    """An operator has seen a problem (docs/attention.md): `subject` is `org:<id>`,
+    `link:<id>`, `process:<id>` or an exercise's `inject:<id>`. It holds until the problem
+    recovers, or until `until` if given (then it is new again if still there)."""
+
+    subject: Annotated[str, Meta(pattern=SUBJECT_PATTERN)]
     text: Note = ""
+    until: UtcTime | None = None
 
 
 class ManualReport(_Op, frozen=True, kw_only=True, tag="report"):

@@ -53,7 +53,7 @@ def test_the_crisis_log_has_every_change_and_action_dated(report: AfterActionRep
          "STALE: connection lost (Last Will); OFFLINE unless it returns", ""),
         (60, EntryKind.ORG, ("om",), "OFFLINE: lost", ""),
         (65, EntryKind.ANNOTATION, ("om",), scenario.HOSTILE, "duty officer"),
-        (70, EntryKind.ACK, ("org:om",), "acknowledged", "duty officer"),
+        (70, EntryKind.ACK, ("org:om",), "acknowledged OFFLINE", "duty officer"),
         (92, EntryKind.ORG, ("justid",), "STALE: no heartbeat for 240s", ""),
         (100, EntryKind.ORG, ("justid",), "ONLINE", ""),
         (120, EntryKind.ORG, ("om",), "ONLINE", ""),
