@@ -106,42 +106,51 @@ class Attention:
 
     # ------------------------------------------------------------------ inputs
 
-    def update(self, log: CrisisLog, view: ChainView, now: float) -> list[LogEntry]:
+    def update(self, log: CrisisLog, view: ChainView, now: float
+               ) -> tuple[list[LogEntry], tuple[Problem, ...]]:
         """After the log took in the evaluation `view` at `now`: begin, continue and end
-        problems; returns the log entries of acknowledgements that expired."""
-        self._take_injects(log, now)
+        problems. Returns the log entries of acknowledgements that expired, and the problems
+        that ended."""
+        self._take_injects(log, now, view.monitor_since)
+        ended: dict[str, ProblemRecord] = {}
+        returned: dict[str, float] = {}
         for kind, subject_id, org, shown, cause in _subjects(view):
             state, held_since = log.held(kind, subject_id)
-            trouble = state in PROBLEMS[kind] and not (
-                kind is EntryKind.PROCESS and log.held(EntryKind.ORG, org)[0] == "isolated")
             subject = f"{kind.value}:{subject_id}"
             record = self._problems.get(subject)
-            text = _text(state, cause if shown == state else "")
+            # A BLOCKED process is part of its organisation's problem, never one of its own:
+            # while that is ISOLATED it is the operators' decision, and once that has
+            # recovered, its OK is only waiting to hold.
+            head = self._problems.get(f"org:{org}") if kind is EntryKind.PROCESS else None
+            trouble = state in PROBLEMS[kind] and (kind is not EntryKind.PROCESS or bool(head))
             if trouble and record is None:
                 assert held_since is not None  # a state in trouble is never a starting point
                 record = ProblemRecord(subject=subject, kind=_KIND[kind], id=subject_id,
-                                       state=state, since=held_since, text=text)
-                head = self._problems.get(f"org:{org}") if kind is EntryKind.PROCESS else None
-                if head is None:
-                    self._begin(record, now)
-                else:  # part of its organisation's problem from the start: no alert of its own
-                    self._pending.pop(subject, None)
-                    self._problems[subject] = record
-                    record.group = head.subject
-                    self._mirror(head)
+                                       state=state, since=held_since,
+                                       text=_text(state, cause if shown == state else ""))
+                held = held_since + (HOLD if kind is EntryKind.LINK else 0.0)
+                self._begin(record, _became_new(held, now, view.monitor_since), head)
             elif trouble and record is not None:
-                self._continue(record, state, text, now)
+                assert held_since is not None
+                if record.recovering_since is not None:
+                    returned[subject] = held_since
+                self._continue(record, state, _text(state, cause if shown == state else ""),
+                               min(held_since, now))
             elif record is not None:
                 if record.recovering_since is None:
                     calm = held_since if held_since is not None and state != record.state \
                         else now
+                    if kind is EntryKind.PROCESS and head is None:
+                        over = ended.get(f"org:{org}")
+                        calm = (over.recovering_since or now) if over is not None else now
                     record.recovering_since = min(calm, now)
-                if now - record.recovering_since >= RECOVERY:
-                    del self._problems[subject]
+                if now - record.recovering_since >= RECOVERY or (
+                        kind is EntryKind.PROCESS and head is None):
+                    ended[subject] = self._problems.pop(subject)
         self._group(view)
-        expired = self._expire(now)
+        expired = self._expire(now, returned)
         self._forget_pending(view, now)
-        return expired
+        return expired, tuple(_problem(record) for record in ended.values())
 
     def acknowledge(self, ack: Acknowledgement, at: float, view: ChainView,
                     log: CrisisLog) -> tuple[str, str]:
@@ -150,12 +159,9 @@ class Attention:
         until = ack.until.timestamp() if ack.until is not None else None
         if until is not None and until <= at:
             return "", "its time has passed"
-        self._take_injects(log, at)
+        self._take_injects(log, at, view.monitor_since)
         subject = _group_of(view, ack.subject, self._problems)
         record = self._problems.get(subject)
-        if record is not None and record.kind == "inject" and until is None:
-            del self._problems[subject]  # news taken in: done
-            return record.state, ""
         if record is not None:
             mark = Ack(by=ack.author, at=at, until=until, note=ack.text, state=record.state)
             for member in self._members(subject):
@@ -170,8 +176,11 @@ class Attention:
 
     # ------------------------------------------------------------------ outputs
 
-    def shown(self, view: ChainView) -> ChainView:
-        """`view` with every current problem: listed, counted and marked on its row."""
+    def shown(self, view: ChainView, recovered: tuple[Problem, ...] = ()) -> ChainView:
+        """`view` with every current problem: listed, counted and marked on its row; and
+        those that just `recovered`."""
+        if recovered:
+            view = msgspec.structs.replace(view, recovered=recovered)
         if not self._problems:
             return view
         problems = tuple(sorted((_problem(p) for p in self._problems.values()),
@@ -188,49 +197,57 @@ class Attention:
 
     # ------------------------------------------------------------------ rules
 
-    def _take_injects(self, log: CrisisLog, now: float) -> None:
+    def _take_injects(self, log: CrisisLog, now: float, connected: float | None) -> None:
         for inject in log.take_injects():
             subject = f"inject:{inject.id}"
+            since = inject.at.timestamp()
             if subject not in self._problems:
                 self._begin(ProblemRecord(subject=subject, kind="inject", id=inject.id,
-                                          state="inject", since=inject.at.timestamp(),
-                                          text=inject.text), now)
+                                          state="inject", since=since, text=inject.text),
+                            _became_new(since, now, connected))
 
-    def _begin(self, record: ProblemRecord, now: float) -> None:
+    def _begin(self, record: ProblemRecord, new_at: float,
+               head: ProblemRecord | None = None) -> None:
+        """A new problem: new since `new_at`, or acknowledged already; part of `head`'s, if
+        given."""
         pending = self._pending.pop(record.subject, None)
-        if pending is not None:
+        self._problems[record.subject] = record
+        if head is not None:  # its organisation's problem, so no alert of its own
+            record.group = head.subject
+            self._mirror(head)
+        elif pending is not None:
             record.ack = pending
         else:
-            self._renew(record, now)
-        self._problems[record.subject] = record
+            self._renew(record, new_at)
 
-    def _renew(self, record: ProblemRecord, now: float) -> None:
-        """The problem is new (again): unacknowledged, with an alert number of its own."""
+    def _renew(self, record: ProblemRecord, new_at: float) -> None:
+        """The problem is new (again) since `new_at`: unacknowledged, with an alert number of
+        its own."""
         self.alerts += 1
-        record.alert, record.new_at, record.ack = self.alerts, now, None
+        record.alert, record.new_at, record.ack = self.alerts, new_at, None
 
-    def _continue(self, record: ProblemRecord, state: str, text: str, now: float) -> None:
-        """Still (or again) in trouble: the same problem, unless it got worse than what was
-        acknowledged."""
+    def _continue(self, record: ProblemRecord, state: str, text: str, at: float) -> None:
+        """Still (or again, at `at`) in trouble: the same problem, unless it got worse than
+        what was acknowledged."""
         record.recovering_since = None
         if state != record.state:
             record.state, record.text = state, text
             if record.ack is not None and SEVERITY[state] < SEVERITY[record.ack.state] \
                     and not record.group:
-                self._renew(record, now)
+                self._renew(record, at)
 
     def _group(self, view: ChainView) -> None:
-        """A BLOCKED process shares its organisation's problem, while there is one."""
+        """A BLOCKED process shares its organisation's problem."""
         for process in view.processes:
             record = self._problems.get(f"process:{process.id}")
-            if record is None:
-                continue
             head = self._problems.get(f"org:{process.org}")
-            record.group = "" if head is None else head.subject
-            if head is not None:
+            if record is not None and head is not None:
+                record.group = head.subject
                 record.alert, record.new_at, record.ack = head.alert, head.new_at, head.ack
 
-    def _expire(self, now: float) -> list[LogEntry]:
+    def _expire(self, now: float, returned: dict[str, float]) -> list[LogEntry]:
+        """Acknowledgements whose `until` has come: new again then, or, for a problem that
+        was recovering then, when it came back (`returned`)."""
         entries: list[LogEntry] = []
         for record in self._problems.values():
             ack = record.ack
@@ -241,7 +258,7 @@ class Attention:
                 at=ack.until, kind=EntryKind.ACK, subject=record.subject,
                 text=f"acknowledgement by {ack.by} expired: "
                      f"{record.state.upper().replace('_', ' ')} is new again"))
-            self._renew(record, now)
+            self._renew(record, min(now, max(ack.until, returned.get(record.subject, 0.0))))
             self._mirror(record)
         return entries
 
@@ -272,21 +289,23 @@ def _subjects(view: ChainView) -> Iterator[Subject]:
 
 
 def _state_of(view: ChainView, subject: str) -> str | None:
-    """The problem state `subject` shows in `view` (not yet held), or None."""
+    """The problem state `subject` shows in `view` (not yet held), or None. A process is
+    never in trouble on its own: its organisation is."""
     kind, _, subject_id = subject.partition(":")
     for entry_kind, shown_id, _, state, _ in _subjects(view):
         if entry_kind.value == kind and shown_id == subject_id:
-            return state if state in PROBLEMS[entry_kind] else None
+            trouble = state in PROBLEMS[entry_kind] and entry_kind is not EntryKind.PROCESS
+            return state if trouble else None
     return None
 
 
 def _group_of(view: ChainView, subject: str, problems: dict[str, ProblemRecord]) -> str:
-    """The subject whose problem `subject`'s is part of: a process's organisation's, while
-    that has a problem; else itself."""
+    """The subject whose problem `subject`'s is part of: a BLOCKED process's organisation,
+    while that has a problem or shows one; else itself."""
     if subject.startswith("process:"):
         process_id = subject.removeprefix("process:")
         org = next((p.org for p in view.processes if p.id == process_id), None)
-        if org is not None and f"org:{org}" in problems:
+        if org is not None and (f"org:{org}" in problems or _state_of(view, f"org:{org}")):
             return f"org:{org}"
     return subject
 
@@ -296,6 +315,12 @@ def _marked(marks: dict[str, tuple[bool, str]], subject: str, row: Row) -> Row:
     if mark is None:
         return row
     return msgspec.structs.replace(row, new=mark[0], acknowledged_by=mark[1])
+
+
+def _became_new(held: float, now: float, connected: float | None) -> float:
+    """When a problem that held at `held` became new: then, or, if that was before this
+    monitor connected, when it did (it could not know before); never after `now`."""
+    return min(now, max(held, connected if connected is not None else held))
 
 
 def _text(state: str, cause: str) -> str:

@@ -333,6 +333,7 @@ class ChainEngine:
         the problems brought up to date."""
         view = self._judged(now)
         self.log.record_changes(view)
-        for entry in self.attention.update(self.log, view, now):
+        expired, recovered = self.attention.update(self.log, view, now)
+        for entry in expired:
             self.log.note(entry)
-        return self.attention.shown(view)
+        return self.attention.shown(view, recovered)

@@ -167,7 +167,10 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True):
     """A number that goes up each time a problem becomes new, over every problem of the
     engine (0: it never was): a screen rings once for each number."""
     new_at: float | None
-    """When it last became new (the evaluation that marked it); None if it never was."""
+    """When it last became new, by the rules, not by when a screen looked: when it held (its
+    `since`; a link's plus the crisis log's HOLD), when an acknowledgement expired (its
+    `acknowledged_until`), when it got worse; never before this monitor connected. None if
+    it never was (acknowledged before it held)."""
     acknowledged_by: str = ""
     acknowledged_at: float | None = None
     acknowledged_until: float | None = None
@@ -207,6 +210,9 @@ class ChainView(msgspec.Struct, frozen=True, kw_only=True):
     """Every current problem, most severe first, then the most recent (`Problem.sort_key`)."""
     new_problems: int = 0
     """Problems nobody has acknowledged, a group once: the header's "3 new"."""
+    recovered: tuple[Problem, ...] = ()
+    """Problems that ended at this evaluation (out of trouble since `recovering_since`), as
+    they were last; only from an evaluation, never in a plain view."""
 
     def problem(self, subject: str) -> Problem | None:
         """The current problem of `subject` (`org:om`, ...), if it has one."""

@@ -9,6 +9,7 @@ that loop as a hook:
 - channel readings and backlog gauges for the timelines and charts (a buffered reading is
   dated by the agent's clock: it fills the outage);
 - every subject's state at each evaluation, for the JSON report's timelines;
+- every problem, when it was new and when and by whom acknowledged (report/attention.py);
 - the exercise's name and title, from its clock.
 
 It ends with the chain as last recorded, not with the monitor disconnected.
@@ -36,6 +37,7 @@ from chain.wire import (
 )
 from recording.fold import REPLAY, Fold
 from recording.reader import Recording, Summary
+from report.attention import AttentionTracker
 from report.model import AfterActionReport, RecordingFacts, ReportBuilder
 from report.states import StateTracker
 
@@ -69,7 +71,9 @@ def fold_recording(path: Path, topology: Topology, *, root: str | None = None
         gaps=tuple(fold.gaps), exercise=extras.exercise, warnings=tuple(recording.warnings()),
     )
     return extras.builder.build(facts, engine.log.entries, log_dropped=engine.log.dropped,
-                                first=fold.first, last=last, states=extras.states.timelines())
+                                first=fold.first, last=last, states=extras.states.timelines(),
+                                problems=extras.attention.histories(fold.last_at or last.at),
+                                problems_dropped=extras.attention.dropped)
 
 
 def _main_root(path: Path, summary: Summary) -> str:
@@ -87,9 +91,11 @@ class _Extras:
         self.exercise = ""
         """The exercise's name and title, from its clock, when the recording is of one."""
         self.states = StateTracker()
+        self.attention = AttentionTracker()
 
     def evaluated(self, view: ChainView) -> None:
         self.states.evaluated(view)
+        self.attention.evaluated(view)
 
     def message(self, message: Message, at: float) -> None:
         match message:

@@ -46,6 +46,7 @@ def render(report: AfterActionReport, chart: Chart) -> str:
         f"<h1>{_safe(title)}</h1>",
         _facts(report),
         *_log(report),
+        *_attention(report),
         *_organisations(report),
         *_backlogs(report, chart),
         "</body>",
@@ -88,6 +89,21 @@ def _log(report: AfterActionReport) -> Iterable[str]:
             _cells(("time", t.clock(line.at)), ("", t.about(line)), ("", t.what(line)),
                    ("", line.author), row_class=line.state or line.kind.value)
             for line in lines), "log")
+    yield "</section>"
+
+
+def _attention(report: AfterActionReport) -> Iterable[str]:
+    yield '<section id="attention"><h2>Attention</h2>'
+    if not report.problems:
+        yield "<p>No problem needed attention during the recording.</p></section>"
+        return
+    with_date = t.spans_days(report.facts.first_at, report.facts.last_at)
+    yield f"<p>{_safe(t.attention_intro(report))}</p>"
+    css = ("time", "", "", "time", "", "num", "num", "time")
+    yield _table(t.ATTENTION_HEAD, (
+        _cells(*zip(css, t.problem_row(problem, with_date=with_date), strict=True),
+               row_class=problem.states[-1] if problem.states else problem.kind)
+        for problem in report.problems), "attention")
     yield "</section>"
 
 

@@ -37,6 +37,34 @@ class Entry(msgspec.Struct, frozen=True, kw_only=True):
     text: str
     author: str
     state: str
+    until: datetime | None = None
+    """An acknowledgement's end, if it was given one."""
+
+
+class Acknowledged(msgspec.Struct, frozen=True, kw_only=True):
+    at: datetime
+    by: str
+    until: datetime | None
+    note: str
+
+
+class Problem(msgspec.Struct, frozen=True, kw_only=True):
+    subject: str
+    """`org:om`, `link:om-justid`, `process:vog`, `inject:<id>`."""
+    kind: str
+    id: str
+    states: tuple[str, ...]
+    since: datetime
+    text: str
+    ended: datetime | None
+    """When it recovered; null: it lasted to the end of the recording."""
+    group: str
+    new_at: tuple[datetime, ...]
+    acknowledgements: tuple[Acknowledged, ...]
+    time_to_acknowledge: float | None
+    """Seconds from when it first became new to its first acknowledgement."""
+    unacknowledged: float
+    """Seconds it was new, all told."""
 
 
 class ChannelChange(msgspec.Struct, frozen=True, kw_only=True):
@@ -84,6 +112,8 @@ class Document(msgspec.Struct, frozen=True, kw_only=True):
     channels: tuple[ChannelChange, ...]
     channels_dropped: int
     backlogs: tuple[Backlog, ...]
+    problems: tuple[Problem, ...] = ()
+    problems_dropped: int = 0
 
 
 def document(report: AfterActionReport) -> Document:
@@ -103,7 +133,8 @@ def document(report: AfterActionReport) -> Document:
             for s in report.states
         ),
         log=tuple(Entry(at=_time(line.at), kind=line.kind.value, subjects=line.subjects,
-                        text=line.text, author=line.author, state=line.state)
+                        text=line.text, author=line.author, state=line.state,
+                        until=_maybe(line.until))
                   for line in report.log),
         log_dropped=report.log_dropped,
         channels=tuple(ChannelChange(at=_time(c.at), org=c.org, channel=c.channel, up=c.up,
@@ -114,6 +145,18 @@ def document(report: AfterActionReport) -> Document:
                     points=tuple(Point(at=_time(p.at), items=p.items) for p in b.points))
             for b in report.backlogs
         ),
+        problems=tuple(
+            Problem(subject=p.subject, kind=p.kind, id=p.id, states=p.states,
+                    since=_time(p.since), text=p.text, ended=_maybe(p.ended), group=p.group,
+                    new_at=tuple(_time(at) for at in p.new_at),
+                    acknowledgements=tuple(
+                        Acknowledged(at=_time(a.at), by=a.by, until=_maybe(a.until),
+                                     note=a.note) for a in p.acknowledgements),
+                    time_to_acknowledge=p.time_to_acknowledge,
+                    unacknowledged=p.unacknowledged)
+            for p in report.problems
+        ),
+        problems_dropped=report.problems_dropped,
     )
 
 
@@ -126,3 +169,7 @@ def render(report: AfterActionReport) -> str:
 
 def _time(at: float) -> datetime:
     return datetime.fromtimestamp(at, UTC)
+
+
+def _maybe(at: float | None) -> datetime | None:
+    return None if at is None else _time(at)

@@ -31,7 +31,8 @@ def cell(value: str) -> str:
 def render(report: AfterActionReport) -> str:
     lines = [f"# After-action report: {cell(report.facts.source)}", ""]
     lines += _table(("", ""), [(label, cell(value)) for label, value in t.header(report)])
-    lines += ["", *_log(report), "", *_organisations(report), "", *_backlogs(report)]
+    lines += ["", *_log(report), "", *_attention(report), "", *_organisations(report), "",
+              *_backlogs(report)]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -60,6 +61,19 @@ def _log(report: AfterActionReport) -> Iterable[str]:
         rows.append((t.clock(line.at), cell(t.about(line)), cell(t.what(line)),
                      cell(line.author)))
     yield from ("", *_table(("time", "about", "what", "by"), rows))
+
+
+def _attention(report: AfterActionReport) -> Iterable[str]:
+    yield "## Attention"
+    yield ""
+    if not report.problems:
+        yield "No problem needed attention during the recording."
+        return
+    with_date = t.spans_days(report.facts.first_at, report.facts.last_at)
+    yield t.attention_intro(report)
+    yield ""
+    yield from _table(t.ATTENTION_HEAD, (tuple(cell(value) for value in t.problem_row(
+        problem, with_date=with_date)) for problem in report.problems))
 
 
 def _organisations(report: AfterActionReport) -> Iterable[str]:

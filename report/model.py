@@ -17,6 +17,7 @@ from chain.backlog_series import MAX_POINTS, BacklogSeries, ChartPoint, Sample
 from chain.crisislog import EntryKind, LogEntry
 from chain.topology import Topology
 from chain.views import ChainView, LinkState
+from report.attention import ProblemHistory
 from report.states import StateChange, SubjectStates
 
 MAX_CHANNEL_CHANGES: Final = 200_000
@@ -73,6 +74,8 @@ class LogLine(msgspec.Struct, frozen=True, kw_only=True):
     text: str
     author: str = ""
     state: str = ""
+    until: float | None = None
+    """An acknowledgement's end, if it was given one."""
 
 
 class TimelineRow(msgspec.Struct, frozen=True, kw_only=True):
@@ -133,6 +136,10 @@ class AfterActionReport(msgspec.Struct, frozen=True, kw_only=True):
     """Every organisation's, link's and process's state as each evaluation saw it."""
     channel_changes: tuple[ChannelChange, ...] = ()
     """Every channel going up or down (its first reading included), in time order."""
+    problems: tuple[ProblemHistory, ...] = ()
+    """Every problem, in the order they began: when new, when and by whom acknowledged."""
+    problems_dropped: int = 0
+    """Problems beyond the report's limit, left out (0: complete)."""
 
 
 class ReportBuilder:
@@ -169,7 +176,9 @@ class ReportBuilder:
 
     def build(self, facts: RecordingFacts, entries: Sequence[LogEntry], *, log_dropped: int,
               first: ChainView, last: ChainView,
-              states: tuple[SubjectStates, ...] = ()) -> AfterActionReport:
+              states: tuple[SubjectStates, ...] = (),
+              problems: tuple[ProblemHistory, ...] = (),
+              problems_dropped: int = 0) -> AfterActionReport:
         """`first`: the chain once the recording's retained messages were in (its starting
         point); `last`: the chain at the recording's last message."""
         kept = _news(entries, first)
@@ -184,6 +193,8 @@ class ReportBuilder:
             end_counts=_counts(last),
             states=states,
             channel_changes=tuple(self._changes),
+            problems=problems,
+            problems_dropped=problems_dropped,
         )
 
     def _timelines(self, facts: RecordingFacts, entries: Sequence[LogEntry],
@@ -255,7 +266,8 @@ def _lines(entries: Sequence[LogEntry]) -> Iterable[LogLine]:
         if line is not None:
             yield line
         line = LogLine(at=entry.at, kind=entry.kind, subjects=(entry.subject,) if entry.subject
-                       else (), text=entry.text, author=entry.author, state=entry.state)
+                       else (), text=entry.text, author=entry.author, state=entry.state,
+                       until=entry.until)
     if line is not None:
         yield line
 

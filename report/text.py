@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from chain import vocabulary
 from chain.crisislog import EntryKind
 from chain.views import OrgState
+from report.attention import ProblemHistory
 from report.model import AfterActionReport, LogLine, OrgTimeline, TimelineRow
 
 LOCAL_ZONE: Final = "Europe/Amsterdam"
@@ -204,3 +205,38 @@ def header(report: AfterActionReport) -> list[tuple[str, str]]:
         rows.append(("channels", f"{count(report.channel_changes_dropped)} later channel "
                                  "changes are left out of the timelines"))
     return rows
+
+
+ATTENTION_HEAD: Final = ("since", "about", "problem", "new at", "acknowledged",
+                         "to acknowledge", "unacknowledged", "ended")
+
+
+def attention_intro(report: AfterActionReport) -> str:
+    left_out = (f" The {count(report.problems_dropped)} latest are left out (the report keeps "
+                f"the first {count(len(report.problems))})." if report.problems_dropped else "")
+    return (f"{count(len(report.problems))} problems: when each became new (marked on every "
+            "screen and counted in its header), when and by whom it was acknowledged, how "
+            "long it was before anyone did (to acknowledge: from when it first became new) "
+            f"and how long it was new all told. Times in {zone_name()}." + left_out)
+
+
+def problem_row(problem: ProblemHistory, *, with_date: bool) -> tuple[str, ...]:
+    """One problem as plain text cells, in the order of ATTENTION_HEAD."""
+    def at(moment_: float) -> str:
+        return moment(moment_, with_date=with_date)
+
+    about = {"org": problem.id, "link": f"link {problem.id}",
+             "process": f"process {problem.id}", "inject": "exercise"}[problem.kind]
+    if problem.group:
+        about += f" (with {problem.group.partition(':')[2]})"
+    what = (f"inject: {problem.text}" if problem.kind == "inject"
+            else ", then ".join(label(state) for state in problem.states))
+    new = ", ".join(at(when) for when in problem.new_at) or "never: acknowledged before"
+    acknowledged = "; ".join(
+        f"{at(ack.at)} by {ack.by}" + (f" until {at(ack.until)}" if ack.until else "")
+        + (f": {ack.note}" if ack.note else "")
+        for ack in problem.acknowledgements) or "never"
+    waited = problem.time_to_acknowledge
+    return (at(problem.since), about, what, new, acknowledged,
+            "—" if waited is None else duration(waited), duration(problem.unacknowledged),
+            "still at the end" if problem.ended is None else at(problem.ended))

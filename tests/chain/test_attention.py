@@ -47,7 +47,7 @@ def test_a_problem_is_new_until_someone_acknowledges_it(connected: ChainEngine) 
     problem = view.problem("org:om")
     assert problem is not None
     assert (problem.state, problem.since, problem.new, problem.alert, problem.new_at) == (
-        "offline", T0 + 10, True, 1, T0 + 11)
+        "offline", T0 + 10, True, 1, T0 + 10)
     assert (view.new_problems, view.org("om").new) == (1, True)
     connected.apply_op(ack("org:om", T0 + 60), received_at=T0 + 60)
     for view in (connected.view(T0 + 61), connected.evaluate(T0 + 3600)):
@@ -221,8 +221,8 @@ def test_an_acknowledgement_whose_time_has_passed_marks_nothing(connected: Chain
 
 
 def test_injects_are_new_until_acknowledged(connected: ChainEngine) -> None:
-    """An inject is a problem, new, dated at its moment; a plain acknowledgement ends it, one
-    until a time keeps it acknowledged until then and new after."""
+    """An inject is a problem, new, dated at its moment; acknowledged, it stays so (an
+    inject never recovers), or, until a time, is new again then."""
     for inject_id, day in (("x1", 0), ("x2", 1)):
         connected.log.record_inject(ExerciseInject(
             id=inject_id, at=datetime.fromtimestamp(T0 + day, UTC), text=f"advisory {day}"))
@@ -233,9 +233,12 @@ def test_injects_are_new_until_acknowledged(connected: ChainEngine) -> None:
     connected.apply_op(ack("inject:x1", T0 + 10), received_at=T0 + 10)
     connected.apply_op(ack("inject:x2", T0 + 10, until=T0 + 100), received_at=T0 + 10)
     view = connected.evaluate(T0 + 11)
-    assert [(p.subject, p.new) for p in view.problems] == [("inject:x2", False)]
-    later = connected.evaluate(T0 + 100).problem("inject:x2")
-    assert later is not None and later.new
+    assert [(p.subject, p.new) for p in view.problems] == [
+        ("inject:x2", False), ("inject:x1", False)]
+    assert view.new_problems == 0
+    later = connected.evaluate(T0 + 86_400)
+    assert [(p.subject, p.new) for p in later.problems] == [
+        ("inject:x2", True), ("inject:x1", False)]
 
 
 def test_a_blocked_process_shares_its_organisations_problem(connected: ChainEngine) -> None:
@@ -255,15 +258,35 @@ def test_a_blocked_process_shares_its_organisations_problem(connected: ChainEngi
     assert [text for _, _, text in acks(connected)] == ["acknowledged OFFLINE: calling them"]
 
 
+def test_a_blocked_process_ends_with_its_organisations_problem(connected: ChainEngine) -> None:
+    """om back ONLINE for RECOVERY: its problem and its BLOCKED process's end together, at
+    the same evaluation, both listed as recovered since om came back."""
+    om_offline(connected)
+    connected.evaluate(T0 + 10 + HOLD)
+    connected.apply(f.online(session=2, interval=900), received_at=T0 + 400)
+    view = connected.evaluate(T0 + 400 + RECOVERY)
+    assert view.problems == ()
+    assert [(p.subject, p.recovering_since) for p in view.recovered] == [
+        ("org:om", T0 + 400), ("process:charging", T0 + 400)]
+    assert connected.view(T0 + 400 + RECOVERY).recovered == ()
+
+
 def test_a_blocked_process_of_an_isolated_organisation_is_no_problem(
         connected: ChainEngine) -> None:
-    """om ISOLATED by the operators: its BLOCKED process is their decision, not a problem."""
+    """om ISOLATED by the operators: its BLOCKED process is their decision, not a problem;
+    nor, once the isolation is lifted, while its OK waits to hold."""
     connected.apply(f.online(), received_at=T0)
     connected.apply_op(Isolation(id="i1", author="duty", ts=f.TS, org="om", isolated=True),
                        received_at=T0 + 5)
     view = connected.evaluate(T0 + 5 + HOLD + 60)
     assert view.process("charging").state is ProcessState.BLOCKED
     assert (view.problems, view.new_problems) == ((), 0)
+    connected.apply_op(Isolation(id="i2", author="duty", ts=f.TS, org="om", isolated=False),
+                       received_at=T0 + 1000)
+    connected.apply(f.online(session=2, interval=900), received_at=T0 + 1000)
+    for at in range(1000, 1000 + int(HOLD) + 60, 30):  # its OK is waiting to hold
+        assert connected.evaluate(T0 + at).problems == ()
+    assert connected.attention.alerts == 0
 
 
 def test_problems_sort_by_severity_then_recency(connected: ChainEngine) -> None:
@@ -287,6 +310,10 @@ def test_attention_survives_a_snapshot(connected: ChainEngine) -> None:
     om_offline(connected)
     connected.apply_op(ack("org:om", T0 + 60, until=T0 + 900), received_at=T0 + 60)
     connected.log.record_inject(ExerciseInject(id="x1", at=f.TS, text="advisory"))
+    connected.apply(f.online(org="cjib"), received_at=T0)
+    connected.apply(f.offline(org="cjib", seq=9, cause="stopped"), received_at=T0 + 50)
+    connected.apply_op(ack("org:cjib", T0 + 55), received_at=T0 + 55)  # before it is held
+    assert connected.snapshot().attention.pending
     raw = msgspec.msgpack.encode(connected.snapshot())
     restored = ChainEngine.from_snapshot(
         connected.topology, msgspec.msgpack.decode(raw, type=type(connected.snapshot())))
@@ -294,6 +321,8 @@ def test_attention_survives_a_snapshot(connected: ChainEngine) -> None:
     for at in (T0 + 61, T0 + 900):
         assert restored.evaluate(at) == connected.evaluate(at)
     assert restored.attention.alerts == connected.attention.alerts == 3
+    cjib = restored.evaluate(T0 + 901).problem("org:cjib")
+    assert cjib is not None and (cjib.new, cjib.acknowledged_by) == (False, "Bram")
 
 
 @pytest.mark.parametrize("subject", ["org:om", "link:om-justid", "process:vog", "inject:X_1"])
