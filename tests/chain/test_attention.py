@@ -3,7 +3,9 @@ at its `until`, flapping within the hold is one problem, injects are news (docs/
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -335,3 +337,13 @@ def test_an_acknowledgement_names_any_subject_with_an_optional_until(subject: st
              b'"subject":"' + subject.encode() + b'","colour":"red"}')
     decoded = decode(plain)
     assert isinstance(decoded, Acknowledgement) and (decoded.until, decoded.v) == (None, 1)
+
+
+def test_the_documented_acknowledgement_decodes() -> None:
+    """docs/protocol.md's `ack` example is a valid acknowledgement of om, until 10:00 UTC."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "protocol.md").read_text()
+    payload = re.search(r"_ops/ack/k-20250717-1 -m \\\n  '(.*?)'", text)
+    assert payload, "acknowledgement example missing"
+    op = decode(payload.group(1).encode())
+    assert isinstance(op, Acknowledgement)
+    assert (op.subject, op.until) == ("org:om", datetime(2025, 7, 17, 10, tzinfo=UTC))
