@@ -26,7 +26,7 @@ from ketenwacht.startup import load_topology
 from playback.player import Player
 from recording.checkpoints import freeze, thaw
 from recording.reader import Recording
-from recording.recorder import SCHEMA
+from recording.schema import SCHEMA
 
 START = 1_752_710_400.0  # 17 Jul 2025 00:00 UTC
 

@@ -31,7 +31,8 @@ from broker.embedded import free_port
 from chain.inbox import MonitorSink, deliver
 from chain.topics import Topics
 from ketenwacht.record import RecorderSink
-from recording.recorder import SCHEMA, Recorder
+from recording.recorder import Recorder
+from recording.schema import SCHEMA
 
 
 def baseline(path: Path, rows: list[tuple[float, str, bytes, int, int, None]]) -> float:

@@ -31,7 +31,7 @@ from playback.indexer import build_index, index_needed
 from playback.player import Player
 from recording.checkpoints import EVERY, CheckpointStore
 from recording.reader import Recording
-from recording.recorder import SCHEMA
+from recording.schema import SCHEMA
 
 START = 1_752_710_400.0  # 17 Jul 2025 00:00 UTC
 

@@ -46,7 +46,7 @@ from chain.wire import (
     encode,
 )
 from ketenwacht.startup import load_topology
-from recording.recorder import SCHEMA
+from recording.schema import SCHEMA
 from report import markdown
 from report.fold import fold_recording
 

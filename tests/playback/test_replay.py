@@ -26,7 +26,8 @@ from playback.player import Player
 from recording.checkpoints import EVERY, CheckpointStore
 from recording.fold import EVERY_ROW
 from recording.reader import Recording
-from recording.recorder import SCHEMA, Recorder
+from recording.recorder import Recorder
+from recording.schema import SCHEMA
 from tests.chain.factory import T0_EPOCH
 from tests.conftest import until
 
