@@ -6,8 +6,9 @@ or STUCK, a process BLOCKED) or an exercise inject. It is *new* until someone ac
 it. It begins when the crisis log has the state (a link's or a process's once it held for
 HOLD; an organisation's at once, its states being confirmed by their own rules), so a state
 that comes and goes within the hold rings no bell; it ends once its subject has been out of
-trouble for RECOVERY, and its acknowledgement ends with it: a return after that is new
-again, a return before it is the same problem still.
+trouble for RECOVERY (a link: LINK_RECOVERY, the log's flapping window), and its
+acknowledgement ends with it: a return after that is new again, a return before it is the
+same problem still.
 
 Pure and clock-free: the engine feeds it each evaluation's view and the log, and the
 operators' acknowledgements, and keeps it in its snapshot.
@@ -20,7 +21,7 @@ from typing import Final, TypeVar
 
 import msgspec
 
-from chain.crisislog import HOLD, CrisisLog, EntryKind, LogEntry
+from chain.crisislog import FLAPPING_WINDOW, HOLD, CrisisLog, EntryKind, LogEntry
 from chain.views import ChainView, LinkView, OrgView, Problem, ProblemKind, ProcessView
 from chain.wire import Acknowledgement
 
@@ -41,8 +42,13 @@ PROBLEMS: Final[dict[EntryKind, frozenset[str]]] = {
 already counted (an organisation OFFLINE, a link STALLED); ISOLATED and UNKNOWN are no one's
 fault to look into (the operators isolated it; the monitor lost the broker)."""
 RECOVERY: Final = HOLD
-"""Seconds a subject must be out of trouble for its problem to end: as long as a change must
-hold to enter the crisis log, so a subject flapping faster than that is one problem."""
+"""Seconds an organisation must be out of trouble for its problem to end: as long as a
+change must hold to enter the crisis log, so one flapping faster than that is one problem,
+while an outage after it has been back for longer is news."""
+LINK_RECOVERY: Final = FLAPPING_WINDOW
+"""Seconds a link must be out of trouble for its problem to end: the crisis log's flapping
+window, in which a link that stalls again is one run of back-and-forth (one entry), so one
+problem and one bell, however fast the link's stalls are declared."""
 
 Subject = tuple[EntryKind, str, str, str, str]
 """(kind, id, its organisation, state as the view has it, cause)."""
@@ -144,7 +150,8 @@ class Attention:
                         over = ended.get(f"org:{org}")
                         calm = (over.recovering_since or now) if over is not None else now
                     record.recovering_since = min(calm, now)
-                if now - record.recovering_since >= RECOVERY or (
+                recovery = LINK_RECOVERY if kind is EntryKind.LINK else RECOVERY
+                if now - record.recovering_since >= recovery or (
                         kind is EntryKind.PROCESS and head is None):
                     ended[subject] = self._problems.pop(subject)
         self._group(view)

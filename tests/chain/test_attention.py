@@ -10,7 +10,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from chain.attention import RECOVERY
+from chain.attention import LINK_RECOVERY, RECOVERY
 from chain.crisislog import HOLD, EntryKind
 from chain.engine import ChainEngine
 from chain.flows import stall_level
@@ -160,6 +160,33 @@ def test_a_link_flapping_within_the_hold_is_one_problem(connected: ChainEngine) 
     problem = connected.evaluate(at).problem("link:justid-justis")
     assert problem is not None and problem.new
     assert (problem.since, problem.alert, connected.attention.alerts) == (first.since, 1, 1)
+
+
+def test_a_link_stalling_again_within_the_flapping_window_is_the_same_problem(
+        connected: ChainEngine) -> None:
+    """justid-justis stalls, flows long enough to be logged FLOWING, and stalls again within
+    the log's flapping window: one problem, its first since, one alert (the log: one run).
+    FLOWING for LINK_RECOVERY ends it; the next stall is new, with a new alert."""
+    feed = Feed(connected, "justid-justis")
+    feed.start(T0)
+    at = stalled(feed, feed.run(T0, T0 + 3600, evaluate=True), HOLD + INTERVAL)
+    first = connected.evaluate(at).problem("link:justid-justis")
+    assert first is not None and first.alert == 1
+    connected.apply_op(ack("link:justid-justis", at), received_at=at)
+    at = feed.run(at, at + HOLD + 2 * INTERVAL, evaluate=True)
+    recovering = connected.view(at).problem("link:justid-justis")
+    assert recovering is not None and recovering.recovering_since is not None
+    at = stalled(feed, at, HOLD + INTERVAL)
+    [run] = connected.log.filtered(subject="justid-justis", kinds=[EntryKind.LINK])
+    assert run.changes == 3
+    again = connected.evaluate(at).problem("link:justid-justis")
+    assert again is not None and not again.new
+    assert (again.since, again.alert, again.acknowledged_by) == (first.since, 1, "Bram")
+    at = feed.run(at, at + HOLD + LINK_RECOVERY, evaluate=True)
+    assert connected.evaluate(at).problems == ()
+    at = stalled(feed, at, HOLD + INTERVAL)
+    fresh = connected.evaluate(at).problem("link:justid-justis")
+    assert fresh is not None and fresh.new and fresh.alert == 2
 
 
 def test_an_organisation_flapping_within_recovery_is_one_problem(
