@@ -5,42 +5,44 @@ from __future__ import annotations
 import gc
 import getpass
 import time
-import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.command import Hit, Hits, Provider
 from textual.content import Content
-from textual.widgets import Footer, Header, Input, TabbedContent, TabPane
+from textual.events import Resize
+from textual.reactive import reactive
+from textual.widgets import Footer, Header, Input, TabbedContent, TabPane, Tabs
 from textual.worker import Worker, WorkerState
 
 from chain.engine import ChainEngine
 from chain.errors import KetenwachtError
 from chain.inbox import EngineSink, MonitorSink
 from chain.views import ChainView, OrgState
-from chain.wire import Acknowledgement, Annotation, ChannelName, Isolation, ManualReport, Op
+from chain.wire import Op
 from tui import untrusted
+from tui.ops import op_of
+from tui.palette import ScreenCommands
 from tui.rows import (
-    LINK_COLUMNS,
-    LOG_COLUMNS,
-    ORG_COLUMNS,
-    PROCESS_COLUMNS,
+    LINK_TABLE,
+    LOG_TABLE,
+    ORG_TABLE,
+    PROCESS_TABLE,
     dependents,
     link_rows,
     log_rows,
     org_rows,
     process_rows,
+    subjects,
 )
 from tui.screens.actions import ActionForm, ActionScreen
 from tui.screens.help import HelpScreen
 from tui.screens.org import OrgScreen
 from tui.themes import COLOUR_BLIND, THEMES
-from tui.widgets.state_table import Row, StateTable
+from tui.widgets.state_table import StateTable
 from tui.widgets.summary import ChainSummary
 
 Feed = Callable[[MonitorSink], Awaitable[None]]
@@ -53,28 +55,17 @@ REFRESH_INTERVAL = 0.2
 IDLE_REFRESH = 1.0
 """Ages and staleness change with time alone, so redraw at least this often."""
 LOG_ROWS = 300
-
-
-class JumpToOrganisation(Provider):
-    """Command palette: type part of an organisation's id or name to open it."""
-
-    async def search(self, query: str) -> Hits:
-        app = self.app
-        assert isinstance(app, KetenwachtApp)
-        matcher = self.matcher(query)
-        for org in app.engine.topology.organisations:
-            # `highlight` reads markup: a name from the topology file is escaped for it.
-            label = untrusted.markup(f"Open {org.id} · {org.name}")
-            if (score := matcher.match(label)) > 0:
-                yield Hit(score, matcher.highlight(label), lambda o=org.id: app.open_org(o))
+SHORT = 30
+"""Under this many lines the app gets `-short`: app.tcss then hides the title bar and gives
+the summary two lines, so at 80x24 every organisation of the chain is on the screen. On the
+app, not a screen's breakpoint: a drill-down pushed later gets no resize of its own."""
+TABS = {"overview": "1 Overview", "flows": "2 Flows", "impact": "3 Impact", "log": "4 Log"}
 
 
 class KetenwachtApp(App[None]):
     CSS_PATH = Path(__file__).parent / "app.tcss"  # absolute, so subclasses find it too
     TITLE = "Ketenwacht"
-    # Below 110 columns the screen gets the `-narrow` class and app.tcss drops extras.
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (App declares it)
-    COMMANDS: ClassVar = App.COMMANDS | {JumpToOrganisation}
+    COMMANDS: ClassVar = App.COMMANDS | {ScreenCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help"),
@@ -83,14 +74,18 @@ class KetenwachtApp(App[None]):
         Binding("3", "tab('impact')", "Impact", show=False),
         Binding("4", "tab('log')", "Log", show=False),
         Binding("slash", "filter", "Filter"),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
-        Binding("g", "command_palette", "Jump"),
+        Binding("escape", "step_back", "Back", show=False),
+        # Not bound to `command_palette` itself: Textual then leaves out its own ctrl+p.
+        Binding("g", "jump", "Jump"),
         Binding("a", "act('annotation')", "Annotate"),
         Binding("r", "act('report')", "Report"),
         Binding("i", "act('isolation')", "Isolate"),
         Binding("c", "act('ack')", "Ack"),
         Binding("t", "toggle_theme", "Theme", show=False),  # dark, light, colour-blind
     ]
+
+    needle: reactive[str] = reactive("")
+    """The filter: every table shows only the rows containing it."""
 
     def __init__(
         self,
@@ -125,25 +120,28 @@ class KetenwachtApp(App[None]):
         self.summary = ChainSummary(self.broker_url, id="summary")
         self.tabs = TabbedContent(initial="overview", id="tabs")
         self.tables = {
-            "overview": StateTable(ORG_COLUMNS, id="orgs"),
-            "flows": StateTable(LINK_COLUMNS, id="links"),
-            "impact": StateTable(PROCESS_COLUMNS, id="processes"),
-            "log": StateTable(LOG_COLUMNS, id="crisis-log"),
+            "overview": StateTable(ORG_TABLE, id="orgs"),
+            "flows": StateTable(LINK_TABLE, id="links"),
+            "impact": StateTable(PROCESS_TABLE, id="processes"),
+            "log": StateTable(LOG_TABLE, id="crisis-log"),
         }
-        titles = {"overview": "1 Overview", "flows": "2 Flows", "impact": "3 Impact",
-                  "log": "4 Log"}
+        self.filter_box = Input(placeholder="filter: part of a name, state or cause",
+                                id="filter")
         yield Header()
         yield self.summary
         with self.tabs:
             for tab, table in self.tables.items():
-                with TabPane(titles[tab], id=tab):
+                with TabPane(TABS[tab], id=tab):
                     yield table
-        yield Input(placeholder="filter: part of a name, state or cause", id="filter")
+        yield self.filter_box
         yield Footer()
 
     def on_mount(self) -> None:
+        self.set_class(self.size.height < SHORT, "-short")
         self.register_theme(COLOUR_BLIND)
-        self.query_one("#filter", Input).display = False
+        self.filter_box.display = False
+        for tabs in self.tabs.query(Tabs):
+            tabs.can_focus = False  # the focus stays on a table: digits switch tabs
         self.tables["overview"].focus()
         self.run_worker(self._feed(self.sink), name="monitor", exit_on_error=False)
         self.set_interval(REFRESH_INTERVAL, self._refresh_if_due)
@@ -156,6 +154,9 @@ class KetenwachtApp(App[None]):
         # organisations on a busy machine, 40 ms instead of 200-400 ms, which was the event
         # loop's worst lag by far (bench/soak.py, docs/reliability.md).
         gc.freeze()
+
+    def on_resize(self, event: Resize) -> None:
+        self.set_class(event.size.height < SHORT, "-short")
 
     def on_unmount(self) -> None:
         gc.unfreeze()  # collectable again: tests and benches run many apps in one process
@@ -188,19 +189,36 @@ class KetenwachtApp(App[None]):
             self.tables[tab].show(process_rows(view))
         elif tab == "log":
             entries = self.engine.log.entries[-LOG_ROWS:]
-            self.tables[tab].show(log_rows(entries, now))
+            self.tables[tab].show(log_rows(entries, now, subjects(view)))
         if isinstance(self.screen, OrgScreen):
             entries = self.engine.log.filtered(subject=self.screen.org_id)
             self.screen.show(view, entries, self._needs)
         self.redraws += 1
 
-    def on_tabbed_content_tab_activated(self) -> None:
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self.redraw()
+        if self.focused is not self.filter_box:
+            self._current_table().focus()  # a tab clicked with the mouse: its table
 
     # ------------------------------------------------------------------ navigation
 
     def action_tab(self, tab: str) -> None:
+        """Show a tab and focus its table, from a drill-down or the help too."""
+        while isinstance(self.screen, OrgScreen | HelpScreen):
+            self.pop_screen()
         self.tabs.active = tab
+        self.tables[tab].focus()
+
+    def action_step_back(self) -> None:
+        """Esc on the tabs: clear the filter; in any case the table in view has the focus."""
+        if self.needle or self.filter_box.display:
+            self.filter_box.value = ""
+            self.filter_box.display = False
+            self.needle = ""
+        self._current_table().focus()
+
+    def action_jump(self) -> None:
+        self.action_command_palette()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
@@ -211,40 +229,38 @@ class KetenwachtApp(App[None]):
         self.notify(f"theme: {self.theme}", timeout=2)
 
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.display = True
-        box.focus()
-
-    def action_clear_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.value = ""
-        box.display = False
-        table = self._current_table()
-        table.filter("")
-        table.focus()
+        while isinstance(self.screen, OrgScreen):
+            self.pop_screen()  # the filter is the tabs'
+        self.filter_box.display = True
+        self.filter_box.focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "filter":
-            self._current_table().filter(event.value)
+        if event.input is self.filter_box:
+            self.needle = event.value
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "filter":
+        if event.input is self.filter_box:
             self._current_table().focus()
+
+    def watch_needle(self, needle: str) -> None:
+        for table in self.tables.values():
+            table.needle = needle.lower().strip()
 
     def _current_table(self) -> StateTable:
         return self.tables[self.tabs.active]
 
-    def on_row_selected(self, event: Row.Selected) -> None:
-        table = event.row.parent
-        if isinstance(table, StateTable) and table.id == "orgs":
-            self.open_org(event.key)
-        elif isinstance(table, StateTable) and table.id == "links" and self.view:
-            self.open_org(self.view.link(event.key).sender)
-        elif isinstance(table, StateTable) and table.id == "processes" and self.view:
-            self.open_org(self.view.process(event.key).org)
+    def on_state_table_selected(self, event: StateTable.Selected) -> None:
+        org = event.data.org
+        if isinstance(self.screen, OrgScreen) and org == self.screen.org_id and self.view:
+            # A flow in a drill-down: its other end.
+            link = next((k for k in self.view.links if k.id == event.key), None)
+            if link is not None:
+                org = link.receiver if link.sender == org else link.sender
+        if org is not None and org != getattr(self.screen, "org_id", None):
+            self.open_org(org)
 
     def open_org(self, org_id: str) -> None:
-        if isinstance(self.screen, OrgScreen):
+        while isinstance(self.screen, OrgScreen | HelpScreen):
             self.pop_screen()
         self.push_screen(OrgScreen(org_id))
         self.call_after_refresh(self.redraw)
@@ -252,17 +268,16 @@ class KetenwachtApp(App[None]):
     # ------------------------------------------------------------------ operator actions
 
     def selected_org(self) -> str | None:
+        """The drill-down's organisation, or that of the highlighted row of the tab in view."""
         if isinstance(self.screen, OrgScreen):
             return self.screen.org_id
-        focused = self.focused
-        if isinstance(focused, Row) and focused.parent is self.tables["overview"]:
-            return focused.key
-        return None
+        data = self._current_table().highlighted
+        return None if data is None else data.org
 
     def action_act(self, kind: str) -> None:
         org = self.selected_org()
         if kind in ("isolation", "ack") and org is None:
-            self.notify("Select an organisation first (arrows, or Enter to open one).",
+            self.notify("This row is about no organisation: choose one with the arrows.",
                         severity="warning")
             return
         isolated = self.view is not None and org is not None and (
@@ -275,30 +290,7 @@ class KetenwachtApp(App[None]):
 
     def _act(self, form: ActionForm | None) -> None:
         if form is not None:
-            self._send(self.op_of(form))
-
-    def op_of(self, form: ActionForm) -> Op:
-        op_id, ts = uuid.uuid4().hex, datetime.fromtimestamp(self._clock(), UTC)
-        who = self.author
-        match form.kind:
-            case "annotation":
-                return Annotation(id=op_id, author=who, ts=ts, text=form.text, org=form.org)
-            case "report":
-                assert form.org is not None
-                return ManualReport(
-                    id=op_id, author=who, ts=ts, org=form.org, text=form.text,
-                    channel=_channel(form.channel), up=form.up, observed_at=ts,
-                )
-            case "isolation" | "lift":
-                assert form.org is not None
-                return Isolation(
-                    id=op_id, author=who, ts=ts, org=form.org,
-                    isolated=form.kind == "isolation", reason=form.text,
-                )
-            case _:
-                return Acknowledgement(
-                    id=op_id, author=who, ts=ts, subject=f"org:{form.org}", text=form.text
-                )
+            self._send(op_of(form, author=self.author, at=self._clock()))
 
     @work(group="publish")
     async def _send(self, op: Op) -> None:
@@ -318,11 +310,3 @@ class KetenwachtApp(App[None]):
             self.sink.connection_changed(False, self._clock())
             self.notify(f"monitor stopped: {untrusted.markup(str(event.worker.error))}",
                         severity="error", timeout=30)
-
-
-def _channel(name: str | None) -> ChannelName | None:
-    match name:
-        case "email" | "phone" | "portal" | "messaging":
-            return name
-        case _:
-            return None

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from chain import vocabulary
 from chain.crisislog import LogEntry
 from chain.topology import Topology
-from chain.views import ChainView, ProcessState
+from chain.views import ChainView, LinkView, OrgState, OrgView, ProcessState
 from tui import format as fmt
+from tui.layout import Column, Spec, briefly, cut, drop
 
 
 @dataclass(frozen=True)
@@ -19,43 +20,61 @@ class RowData:
     """Becomes the row's CSS class `-<state>`; colours live in app.tcss."""
     flags: dict[str, bool] = field(default_factory=dict)
     """Cells to mark as failing, e.g. {"email": True}: styled by `row--down` in app.tcss."""
+    org: str | None = None
+    """The organisation the row is about: what Enter opens and i, c and r act on."""
 
 
-@dataclass(frozen=True)
-class Column:
-    key: str
-    title: str
-    width: int | None
-    """Characters, or None to take what is left."""
-    optional: bool = False
-    """Dropped on a narrow terminal (under 110 columns)."""
-    right: bool = False
-    narrow: int | None = None
-    """Width on a narrow terminal, where it differs."""
-
-
-ORG_COLUMNS = (
-    Column("name", "Organisation", 18, narrow=15), Column("state", "State", 12, narrow=11),
-    Column("since", "Since", 13, narrow=10), Column("heartbeat", "Heartbeat", 10, narrow=7),
-    Column("email", "Email", 9), Column("phone", "Phone", 9),
-    Column("backlog", "Backlog", 8, right=True), Column("trend", "Trend", 21, optional=True),
-    Column("cause", "Cause", None, optional=True),
+# Each table's columns, and what it gives up first when the terminal is narrow (tui/layout.py):
+# latency figures before the heartbeat's age before the backlog trend; a name is cut only
+# when the reason would otherwise get under FLEX_MIN cells. The reason column is never dropped.
+ORG_TABLE = Spec(
+    columns=(
+        Column("name", "Organisation", minimum=16), Column("state", "State"),
+        Column("since", "Since"), Column("heartbeat", "Heartbeat"),
+        Column("email", "Email"), Column("phone", "Phone"),
+        Column("backlog", "Backlog", right=True), Column("trend", "Trend"),
+        Column("cause", "Cause", flex=True),
+    ),
+    steps=(
+        briefly("email", "phone"), drop("heartbeat"), drop("trend"), cut("name"),
+        # DEGRADED's reason names the channels down; OFFLINE and STALE have no current ones.
+        drop("email", "phone"),
+    ),
 )
-LINK_COLUMNS = (
-    Column("name", "Flow", 24), Column("state", "State", 12), Column("since", "Since", 13),
-    Column("rate", "Rate/h", 8, right=True), Column("usual", "Usual/h", 8, optional=True,
-                                                   right=True),
-    Column("moved", "Last move", 13), Column("needs", "Processes depending on it", 28,
-                                             optional=True),
-    Column("cause", "Cause", None),
+LINK_TABLE = Spec(
+    columns=(
+        Column("name", "Flow", minimum=12), Column("state", "State"), Column("since", "Since"),
+        Column("rate", "Rate/h", right=True), Column("usual", "Usual/h", right=True),
+        Column("moved", "Last move"), Column("needs", "Processes depending on it", minimum=16),
+        Column("cause", "Cause", flex=True),
+    ),
+    steps=(
+        cut("needs"), drop("usual"), drop("needs"),
+        drop("moved"), cut("name"), drop("since"),
+    ),
 )
-PROCESS_COLUMNS = (
-    Column("name", "Process", 40), Column("state", "State", 12), Column("since", "Since", 13),
-    Column("as_of", "Data as of", 13), Column("cause", "Why", None),
+PROCESS_TABLE = Spec(
+    columns=(
+        Column("name", "Process", minimum=20), Column("state", "State"),
+        Column("since", "Since"), Column("as_of", "Data as of"), Column("cause", "Why", flex=True),
+    ),
+    steps=(cut("name"), drop("since")),
 )
-LOG_COLUMNS = (
-    Column("at", "Time", 13), Column("kind", "Kind", 11), Column("subject", "About", 16),
-    Column("text", "What", None), Column("author", "By", 12, optional=True),
+LOG_TABLE = Spec(
+    columns=(
+        Column("at", "Time"), Column("kind", "Kind"), Column("subject", "About", minimum=8),
+        Column("text", "What", flex=True), Column("author", "By", minimum=6),
+    ),
+    steps=(cut("author"), drop("kind"), cut("subject"),
+           drop("author")),
+)
+BACKLOG_TABLE = Spec(
+    columns=(
+        Column("name", "Backlog", minimum=10), Column("items", "Items", right=True),
+        Column("hour", "Per hour", right=True), Column("day", "Per day", right=True),
+        Column("clears", "Clears in", right=True), Column("trend", "Trend"),
+    ),
+    steps=(drop("day"), drop("trend"), cut("name")),
 )
 
 
@@ -76,13 +95,31 @@ def org_rows(view: ChainView) -> list[RowData]:
                 "backlog": fmt.count(org.backlog_total),
                 "trend": fmt.spark(sum_histories([b.history for b in org.backlogs]))
                 + (f" {fmt.signed(growth)}/h" if growth is not None else ""),
-                "cause": org.cause or _skew_warning(org.clock_skew),
+                "cause": org_cause(org),
             },
             state=org.state.value,
             flags={"email": email is not None and not email.up,
                    "phone": phone is not None and not phone.up},
+            org=org.id,
         ))
     return rows
+
+
+def org_cause(org: OrgView) -> str:
+    """Why it is in its state, the telling part first (a narrow column shows only that).
+
+    An INVALID organisation's cause names the last refusal at its end (`nothing valid
+    received; 3 invalid readings (last: …)`): here the refusal leads, then the count."""
+    if org.state is OrgState.INVALID and org.last_invalid:
+        noun = "reading" if org.invalid == 1 else "readings"
+        parts = [org.last_invalid, f"{org.invalid} invalid {noun}"]
+        if org.heartbeat_age is None:
+            parts.append("nothing valid received")
+        down = [c.name for c in org.channels if not c.up]
+        if down:
+            parts.append(" and ".join(down) + " down")
+        return "; ".join(parts)
+    return org.cause or _skew_warning(org.clock_skew)
 
 
 CLOCK_SKEW_WARNING = 60.0
@@ -111,7 +148,17 @@ def dependents(topology: Topology) -> dict[str, list[str]]:
     return needs
 
 
+def link_org(view: ChainView, link: LinkView, states: dict[str, OrgState] | None = None) -> str:
+    """The end of a flow an operator would look at: the one not ONLINE, else the sender."""
+    state = states.get if states is not None else (lambda o: view.org(o).state)
+    for end in (link.sender, link.receiver):
+        if state(end) not in (OrgState.ONLINE, None):
+            return end
+    return link.sender
+
+
 def link_rows(view: ChainView, needs: dict[str, list[str]]) -> list[RowData]:
+    states = {o.id: o.state for o in view.orgs}
     return [
         RowData(
             key=link.id,
@@ -127,6 +174,7 @@ def link_rows(view: ChainView, needs: dict[str, list[str]]) -> list[RowData]:
                 "cause": link.cause,
             },
             state=link.state.value,
+            org=link_org(view, link, states),
         )
         for link in view.links
     ]
@@ -145,12 +193,25 @@ def process_rows(view: ChainView) -> list[RowData]:
                 "cause": " ← ".join(p.causes),
             },
             state=p.state.value,
+            org=p.org,
         )
         for p in sorted(view.processes, key=lambda p: (order[p.state], p.since or 0))
     ]
 
 
-def log_rows(entries: list[LogEntry], now: float) -> list[RowData]:
+def subjects(view: ChainView) -> dict[str, str]:
+    """The organisation each log subject is about: an organisation, a flow, a process."""
+    states = {o.id: o.state for o in view.orgs}
+    about = {link.id: link_org(view, link, states) for link in view.links}
+    about.update({p.id: p.org for p in view.processes})
+    about.update({o: o for o in states})
+    return about
+
+
+def log_rows(entries: list[LogEntry], now: float,
+             about: dict[str, str] | None = None) -> list[RowData]:
+    """Newest first; `about` (from `subjects`) names the organisation of each entry."""
+    about = about or {}
     return [
         RowData(
             key=f"{i}",
@@ -162,9 +223,36 @@ def log_rows(entries: list[LogEntry], now: float) -> list[RowData]:
                 "author": e.author,
             },
             state=_log_state(e.text),
+            org=about.get(e.subject),
         )
         for i, e in enumerate(reversed(entries))
     ]
+
+
+def backlog_rows(org: OrgView) -> list[RowData]:
+    """An organisation's backlogs for its drill-down: size, growth, when clear, a trend."""
+    def per(value: float | None) -> str:
+        return fmt.NONE if value is None else fmt.signed(value)
+
+    return [
+        RowData(
+            key=b.process,
+            cells={
+                "name": b.process,
+                "items": fmt.count(b.items),
+                "hour": per(b.per_hour),
+                "day": per(b.per_day),
+                "clears": fmt.duration(b.clears_in),
+                "trend": fmt.spark(b.history, width=BACKLOG_SPARK),
+            },
+            state="note",
+        )
+        for b in org.backlogs
+    ]
+
+
+BACKLOG_SPARK = 24
+"""Values in a backlog's trend in the drill-down (one a minute in the seed)."""
 
 
 def _log_state(text: str) -> str:

@@ -1,4 +1,7 @@
-"""A fixed, seeded chain for snapshots: two hours of traffic, then the OM's Last Will."""
+"""A fixed, seeded chain for snapshots: two hours of traffic, then the OM's Last Will.
+
+At `END`: om OFFLINE (lost), justis DEGRADED (email down), dji ISOLATED by an operator,
+ind INVALID (a newer schema, after valid traffic), ecris INVALID (nothing valid ever)."""
 
 from __future__ import annotations
 
@@ -8,12 +11,24 @@ from typing import TypedDict
 from agents.simulator import TRANSIT_SECONDS
 from agents.traffic import count
 from chain.engine import ChainEngine
-from chain.wire import BacklogGauge, ChannelReading, Direction, FlowCounter, Heartbeat, Status
+from chain.inbox import MonitorSink
+from chain.wire import (
+    BacklogGauge,
+    ChannelReading,
+    Direction,
+    FlowCounter,
+    Heartbeat,
+    Isolation,
+    Status,
+)
 from ketenwacht.startup import load_topology
+from tui.app import KetenwachtApp
 
 T0 = datetime(2025, 7, 17, 8, 0, tzinfo=UTC).timestamp()
 END = T0 + 2 * 3600
 INTERVAL = 60.0
+SILENT = "ecris"
+"""Never sends a valid message: only the invalid readings at the end."""
 
 
 class Envelope(TypedDict):
@@ -33,14 +48,15 @@ def seeded_engine() -> ChainEngine:
         seq[org] += 1
         return Envelope(org=org, session=1, seq=seq[org], ts=datetime.fromtimestamp(at, UTC))
 
-    for org in topology.org_ids:
+    speaking = [org for org in topology.org_ids if org != SILENT]
+    for org in speaking:
         engine.apply(Status(**stamp(org, T0), state="online", interval=INTERVAL),
                      received_at=T0)
     engine.evaluate(T0)
     at = T0
     while at <= END:
         minutes = (at - T0) / 60
-        for org in topology.org_ids:
+        for org in speaking:
             if org == "om" and at > END - 600:
                 continue  # the OM falls silent ten minutes before the end
             engine.apply(Heartbeat(**stamp(org, at), interval=INTERVAL), received_at=at)
@@ -64,5 +80,25 @@ def seeded_engine() -> ChainEngine:
         at += INTERVAL
     engine.apply(Status(org="om", session=1, seq=0, ts=datetime.fromtimestamp(T0, UTC),
                         state="offline", cause="lost"), received_at=END - 300)
+    engine.apply_op(Isolation(id="seed-isolation", author="duty officer",
+                              ts=datetime.fromtimestamp(END - 1800, UTC), org="dji",
+                              isolated=True, reason="cut off on purpose: ransomware at a supplier"),
+                    received_at=END - 1800)
+    for at in (END - 180, END - 120):
+        engine.reject("ind", "v: schema version 2 is newer than 1", at)
+        engine.reject(SILENT, "not valid JSON: unexpected character at line 1 column 2", at)
     engine.evaluate(END)
     return engine
+
+
+async def connected(sink: MonitorSink) -> None:
+    """The feed of a seeded app: the broker connection, and nothing more ever arrives."""
+    sink.connection_changed(True, END - 7200)
+
+
+def seeded_app() -> KetenwachtApp:
+    """The seeded chain on a screen whose clock stands at `END`."""
+    return KetenwachtApp(
+        seeded_engine(), connected, broker_url="mqtt://broker.test:1883",
+        subtitle="snapshot", clock=lambda: END, author="snapshot",
+    )

@@ -60,7 +60,9 @@ async def test_an_org_sending_invalid_readings_is_shown_invalid_everywhere(
         await pilot.pause(0.6)
         row = app.query_one("#orgs", StateTable).row("om")
         assert row.text("state") == "≠ INVALID"
-        assert row.text("cause").startswith("2 invalid readings (last: topic 'keten/v1/om/[/]'")
+        # The refusal leads (a narrow cause column shows it), then the count.
+        assert row.text("cause").startswith("topic 'keten/v1/om/[/]': a heartbeat of 'om'")
+        assert "; 2 invalid readings" in row.text("cause")
         await until(lambda: app.view is not None and app.view.unattributed == 1, within=5)
         await pilot.pause(0.6)
         summary = str(app.query_one(ChainSummary).render())
@@ -68,7 +70,7 @@ async def test_an_org_sending_invalid_readings_is_shown_invalid_everywhere(
         assert [e.text.split(":")[0] for e in app.engine.log.filtered(subject="om")] == [
             "INVALID"]
 
-        app.query_one("#orgs", StateTable).row("om").focus()
+        app.query_one("#orgs", StateTable).cursor = "om"
         await pilot.press("enter")
         await until(lambda: isinstance(app.screen, OrgScreen), within=3)
         await pilot.pause(1.2)

@@ -1,71 +1,49 @@
-"""Pixels: the overview and a drill-down, with a fixed clock and seeded data."""
+"""Pixels: every tab and a drill-down at 80x24, 120x40 and 200x60, with a fixed clock and
+seeded data (tests/tui/seed.py); the help at the smallest and a middle size."""
 
 from __future__ import annotations
 
-import os
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 
-from chain.inbox import MonitorSink
-from tests.tui.seed import END, seeded_engine
+from tests.tui.seed import seeded_app
 from tui.app import KetenwachtApp
 
+pytestmark = pytest.mark.usefixtures("utc")
+
 SnapCompare = Callable[..., bool]
+SIZES = [(80, 24), (120, 40), (200, 60)]
+TABS = {"overview": "1", "flows": "2", "impact": "3", "log": "4"}
 
 
-@pytest.fixture(autouse=True)
-def _utc() -> Iterator[None]:
-    """Clock times in the screen do not depend on the machine's time zone."""
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    yield
-    if before is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = before
-    time.tzset()
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+@pytest.mark.parametrize("tab", list(TABS))
+def test_tab_snapshot(snap_compare: SnapCompare, tab: str, size: tuple[int, int]) -> None:
+    """Every organisation with its reason (at 80x24 too), every flow, process and log line:
+    names in full from 120 columns, numbers never cut."""
+    assert snap_compare(seeded_app(), terminal_size=size, press=[TABS[tab]])
 
 
-async def _connected(sink: MonitorSink) -> None:
-    sink.connection_changed(True, END - 7200)
-
-
-def seeded_app() -> KetenwachtApp:
-    return KetenwachtApp(
-        seeded_engine(), _connected, broker_url="mqtt://broker.test:1883",
-        subtitle="snapshot", clock=lambda: END, author="snapshot",
-    )
-
-
-def test_overview_snapshot(snap_compare: SnapCompare) -> None:
-    """The overview at 120x34: OM offline (lost), Justis degraded, backlogs and trends."""
-    assert snap_compare(seeded_app(), terminal_size=(120, 34))
-
-
-def test_overview_at_80x24_snapshot(snap_compare: SnapCompare) -> None:
-    """The smallest supported terminal still shows states, since and channels."""
-    assert snap_compare(seeded_app(), terminal_size=(80, 24))
-
-
-def test_drill_down_snapshot(snap_compare: SnapCompare) -> None:
-    """The OM's drill-down: figures, channels, backlog trend, flows and log."""
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_drill_down_snapshot(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    """The OM's drill-down: figures, channels, backlogs with trends, flows and log."""
 
     async def open_om(pilot: Pilot[Any]) -> None:
         app = pilot.app
         assert isinstance(app, KetenwachtApp)
+        await pilot.pause()
         app.open_org("om")
-        await pilot.pause(0.5)
+        await pilot.pause(0.3)
         app.redraw()
-        await pilot.pause(0.2)
+        await pilot.pause(0.1)
 
-    assert snap_compare(seeded_app(), terminal_size=(120, 40), run_before=open_om)
+    assert snap_compare(seeded_app(), terminal_size=size, run_before=open_om)
 
 
-def test_impact_snapshot(snap_compare: SnapCompare) -> None:
-    """The impact view: which processes work on stale data since when, and why."""
-    assert snap_compare(seeded_app(), terminal_size=(130, 30), press=["3"])
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_help_snapshot(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    """The keys at the left, their explanations wrapping in a column of their own."""
+    assert snap_compare(seeded_app(), terminal_size=size, press=["question_mark"])

@@ -116,7 +116,9 @@ async def started(app: KetenwachtApp, pilot: Pilot[None], address: BrokerAddress
 
 
 async def focus_org(app: KetenwachtApp, pilot: Pilot[None], org: str) -> None:
-    app.query_one("#orgs", StateTable).row(org).focus()
+    table = app.query_one("#orgs", StateTable)
+    table.focus()
+    table.cursor = org
     await pilot.pause()
 
 

@@ -6,15 +6,24 @@ from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Sparkline, Static
+from textual.widgets import Footer, Header, Static
 
 from chain.crisislog import LogEntry
 from chain.views import ChainView, OrgView
 from tui import format as fmt
 from tui import untrusted
-from tui.rows import CLOCK_SKEW_WARNING, LINK_COLUMNS, LOG_COLUMNS, link_rows, log_rows
+from tui.rows import (
+    BACKLOG_TABLE,
+    CLOCK_SKEW_WARNING,
+    LINK_TABLE,
+    LOG_TABLE,
+    backlog_rows,
+    link_rows,
+    log_rows,
+    subjects,
+)
 from tui.widgets.state_table import StateTable
 
 
@@ -64,6 +73,11 @@ class OrgScreen(Screen[None]):
         self.org_id = org_id
 
     def on_mount(self) -> None:
+        # The arrows and Enter move along the flows (Enter opens the other end); the figures
+        # at the top stay in view.
+        for table in self.query(StateTable):
+            table.can_focus = table.id == "org-links"
+        self.query_one("#org-links", StateTable).focus(scroll_visible=False)
         # Filled by the app's redraw; one right away, now that there is something to fill.
         redraw = getattr(self.app, "redraw", None)
         if callable(redraw):
@@ -76,11 +90,11 @@ class OrgScreen(Screen[None]):
             yield Static("[b]Channels[/b]", classes="section")
             yield Static(id="org-channels")
             yield Static("[b]Backlogs[/b]", classes="section")
-            yield VerticalScroll(id="org-backlogs")
+            yield StateTable(BACKLOG_TABLE, id="org-backlogs", classes="compact")
             yield Static("[b]Flows[/b]", classes="section")
-            yield StateTable(LINK_COLUMNS, id="org-links", classes="compact")
+            yield StateTable(LINK_TABLE, id="org-links", classes="compact")
             yield Static("[b]Log[/b]", classes="section")
-            yield StateTable(LOG_COLUMNS, id="org-log", classes="compact")
+            yield StateTable(LOG_TABLE, id="org-log", classes="compact")
         yield Footer()
 
     def show(self, view: ChainView, entries: list[LogEntry], needs: dict[str, list[str]]) -> None:
@@ -90,29 +104,9 @@ class OrgScreen(Screen[None]):
         self.sub_title = f"{org.id} · {org.name}"
         self.query_one("#org-figures", Static).update(describe(org, view.at))
         self.query_one("#org-channels", Static).update(channel_lines(org))
-        self._show_backlogs(org)
+        self.query_one("#org-backlogs", StateTable).show(backlog_rows(org))
         mine = [r for r in link_rows(view, needs)
                 if self.org_id in (view.link(r.key).sender, view.link(r.key).receiver)]
         self.query_one("#org-links", StateTable).show(mine)
-        self.query_one("#org-log", StateTable).show(log_rows(entries[-50:], view.at))
-
-    def _show_backlogs(self, org: OrgView) -> None:
-        box = self.query_one("#org-backlogs", VerticalScroll)
-        for backlog in org.backlogs:
-            key = f"backlog-{backlog.process}"
-            rows = box.query(f"#{key}")
-            if not rows:
-                box.mount(Horizontal(
-                    Static(id=f"{key}-text", classes="backlog-text"),
-                    Sparkline([], id=f"{key}-spark", classes="backlog-spark"),
-                    id=key, classes="backlog-row",
-                ))
-                continue
-            trend = (
-                f"{untrusted.markup(backlog.process):<22} {fmt.count(backlog.items):>8}"
-                f"  {fmt.signed(backlog.per_hour) if backlog.per_hour is not None else '—':>7}/h"
-                f"  {fmt.signed(backlog.per_day) if backlog.per_day is not None else '—':>8}/day"
-                + (f"  clear in {fmt.duration(backlog.clears_in)}" if backlog.clears_in else "")
-            )
-            self.query_one(f"#{key}-text", Static).update(trend)
-            self.query_one(f"#{key}-spark", Sparkline).data = list(backlog.history)
+        self.query_one("#org-log", StateTable).show(log_rows(entries[-50:], view.at,
+                                                             subjects(view)))

@@ -1,8 +1,9 @@
 """A table whose rows look like their state, for hundreds of rows updated several times a second.
 
-A row is one widget that renders one line. Its look comes from component classes styled in
-app.tcss (`row--offline`, `row--down`, ...), so the theme decides every colour, and a change
-of state is a repaint of one line: no restyling of widgets, no layout pass.
+The table, not a row, holds the focus: its cursor is the key of the highlighted row, so the
+cursor survives a re-sort, a filter and a tab switch, and the arrows, Enter and the actions
+always act on the table in view. Columns are sized once per redraw or resize from what the
+cells hold and the width there is (tui/layout.py), never per cell.
 """
 
 from __future__ import annotations
@@ -12,166 +13,194 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.content import Content
+from textual.events import Resize
 from textual.message import Message
-from textual.style import Style
+from textual.reactive import reactive
 from textual.widget import Widget
 
-from chain import vocabulary
 from tui import untrusted
-from tui.rows import Column, RowData
-
-NARROW = 110
-STATES = (*dict.fromkeys(term.state.value for term in vocabulary.TABLE), "note")
-"""Every class a row's state can give it: a state's value, or `note` for a log line."""
-# As values, not enum members: a row holds its state as the class name it styles by.
-SILENT = frozenset(term.state.value for term in vocabulary.TABLE if term.silent)
-TROUBLE = frozenset(term.state.value for term in vocabulary.TABLE if term.trouble)
-READINGS = ("email", "phone", "backlog", "trend")
+from tui.layout import Placed, Spec, measure, plan
+from tui.rows import RowData
+from tui.widgets.row import Line, Row
 
 
-def fit(text: str, width: int, *, right: bool = False) -> str:
-    if len(text) > width:
-        return text[: max(0, width - 1)] + "…"
-    return text.rjust(width) if right else text.ljust(width)
-
-
-class Row(Widget, can_focus=True):
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        *(f"row--{state}" for state in STATES),
-        "row--heading", "row--down", "row--muted", "row--trouble", "row--detail",
-    }
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "select", "Open", show=False)]
-
-    class Selected(Message):
-        """The operator pressed Enter on a row."""
-
-        def __init__(self, row: Row) -> None:
-            super().__init__()
-            self.row = row
-
-        @property
-        def key(self) -> str:
-            return self.row.key
-
-    def __init__(self, key: str, columns: tuple[Column, ...], *, heading: bool = False) -> None:
-        super().__init__(classes="row -heading" if heading else "row")
-        self.can_focus = not heading
-        self.key = key
-        self.columns = columns
-        self.heading = heading
-        self.data = RowData(key=key, cells={c.key: c.title for c in columns}, state="heading")
-
-    @property
-    def state(self) -> str:
-        return self.data.state
-
-    def text(self, column: str) -> str:
-        return "" if self.heading else self.data.cells.get(column, "")
-
-    def show(self, data: RowData) -> None:
-        if data != self.data:
-            self.data = data
-            self.refresh()
-
-    def matches(self, needle: str) -> bool:
-        return not needle or any(needle in text.lower() for text in self.data.cells.values())
-
-    def render(self) -> Content:
-        width = self.content_region.width or self.size.width
-        narrow = width < NARROW - 2
-        columns = [c for c in self.columns if not (c.optional and narrow)]
-        widths = [(c.narrow if narrow and c.narrow else c.width) for c in columns]
-        spare = max(8, width - sum((w or 0) + 1 for w in widths))
-        parts: list[str | tuple[str, Style]] = []
-        for column, fixed in zip(columns, widths, strict=True):
-            # Every cell of every table passes here: names, causes, log texts and authors
-            # come from agents, operators and files (Content reads no markup; controls
-            # would still reach the terminal).
-            text = untrusted.plain(self.data.cells.get(column.key, ""))
-            cell = fit(text, fixed or spare, right=column.right)
-            parts.append((cell + " ", self._style(column.key)))
-        return Content.assemble(*parts)
-
-    def _style(self, column: str) -> Style:
-        if self.heading:
-            return self._css("row--heading")
-        state = self.data.state
-        if column == "state":
-            return self._css(f"row--{state}")
-        if self.data.flags.get(column):
-            return self._css("row--down")
-        if column in READINGS and state in SILENT:
-            return self._css("row--muted")
-        if column == "name" and state in TROUBLE:
-            return self._css("row--trouble")
-        if column in ("cause", "needs", "text"):
-            return self._css("row--detail")
-        return Style()
-
-    def _css(self, component: str) -> Style:
-        # The full style, not a partial one: colours with alpha ($text-muted) blend with the
-        # row's background. Textual caches it per component and pseudo-class.
-        return self.get_visual_style(component)
-
-    def action_select(self) -> None:
-        self.post_message(self.Selected(self))
-
-
-class StateTable(VerticalScroll):
+class StateTable(Widget, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("down,j", "move(1)", "Down", show=False),
         Binding("up,k", "move(-1)", "Up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("home", "move(-1000000)", "First", show=False),
+        Binding("end", "move(1000000)", "Last", show=False),
+        Binding("enter", "select", "Open", show=False),
     ]
 
-    def __init__(self, columns: tuple[Column, ...], *, id: str | None = None,
-                 classes: str = "") -> None:
+    cursor: reactive[str | None] = reactive(None)
+    """The key of the highlighted row."""
+    needle: reactive[str] = reactive("")
+    """Only rows with a cell containing it (lower case) are shown."""
+
+    class Selected(Message):
+        """The operator pressed Enter on a row (or clicked it twice)."""
+
+        def __init__(self, table: StateTable, data: RowData) -> None:
+            super().__init__()
+            self.table = table
+            self.data = data
+
+        @property
+        def key(self) -> str:
+            return self.data.key
+
+        @property
+        def control(self) -> StateTable:
+            return self.table
+
+    def __init__(self, spec: Spec, *, id: str | None = None, classes: str = "") -> None:
         super().__init__(id=id, classes=f"state-table {classes}".strip())
-        self.columns = columns
-        self._rows: dict[str, Row] = {}
+        self.spec = spec
+        self.heading = Row(heading=True)
+        self.body = VerticalScroll(classes="table-body", can_focus=False)
+        self.heading.line = Line(RowData("", {c.key: c.title for c in spec.columns}, "heading"),
+                                 {c.key: c.title for c in spec.columns})
+        self._slots: list[Row] = []
+        self._lines: dict[str, Line] = {}
         self._order: list[str] = []
-        self.needle = ""
+        self._index: dict[str, int] = {}
+        self._layout: tuple[Placed, ...] = ()
+        self._pending: list[RowData] | None = None
 
     def compose(self) -> ComposeResult:
-        yield Row("", self.columns, heading=True)
+        yield self.heading
+        yield self.body
 
-    def row(self, key: str) -> Row:
-        return self._rows[key]
+    def on_mount(self) -> None:
+        if self._pending is not None:
+            self.show(self._pending)
+            self._pending = None
+
+    # ------------------------------------------------------------------ what it shows
 
     @property
     def keys(self) -> list[str]:
         return list(self._order)
 
-    def show(self, rows: list[RowData]) -> None:
-        order = [data.key for data in rows]
-        if order != self._order:
-            # Rows come and go, or change places (rare: a state change re-sorts a table).
-            # Mounting afresh in the new order is simpler than moving widgets around.
-            for row in self._rows.values():
-                row.remove()
-            self._rows = {key: Row(key, self.columns) for key in order}
-            self._order = order
-            self.mount_all(self._rows.values())
-        for data in rows:
-            row = self._rows[data.key]
-            row.show(data)
-            shown = row.matches(self.needle)
-            if row.display != shown:
-                row.display = shown
+    def row(self, key: str) -> Row:
+        return self._slots[self._index[key]]
 
-    def filter(self, needle: str) -> None:
-        self.needle = needle.lower().strip()
-        for row in self._rows.values():
-            shown = row.matches(self.needle)
-            if row.display != shown:
-                row.display = shown
+    @property
+    def highlighted(self) -> RowData | None:
+        """The data of the row under the cursor, if any."""
+        line = self._lines.get(self.cursor) if self.cursor is not None else None
+        return None if line is None else line.data
+
+    def show(self, rows: list[RowData]) -> None:
+        if not self.body.is_mounted:
+            self._pending = rows  # shown once mounted
+            return
+        lines = {data.key: self._line(data) for data in rows}
+        order = list(lines)
+        if len(order) > len(self._slots):
+            added = [Row() for _ in range(len(order) - len(self._slots))]
+            for slot in added:
+                slot.columns = self._layout
+            self._slots.extend(added)
+            self.body.mount_all(added)
+        elif len(order) < len(self._slots):
+            for slot in self._slots[len(order):]:
+                slot.remove()
+            del self._slots[len(order):]
+        moved = self.cursor is not None and (
+            self._index.get(self.cursor) != (order.index(self.cursor)
+                                             if self.cursor in lines else None))
+        self._lines, self._order = lines, order
+        self._index = {key: i for i, key in enumerate(order)}
+        for slot, key in zip(self._slots, order, strict=True):
+            slot.line = lines[key]
+        self._place()
+        self._apply_filter()
+        if moved and self.has_focus:
+            self.call_after_refresh(self._scroll_to_cursor)  # re-sorted: keep it in view
+
+    def _line(self, data: RowData) -> Line:
+        known = self._lines.get(data.key)
+        if known is not None and known.data == data:
+            return known
+        return Line(data, {key: untrusted.plain(text) for key, text in data.cells.items()})
+
+    def _place(self) -> None:
+        """Columns for this width and these cells; every row repainted if they changed."""
+        width = self.body.scrollable_content_region.width - self.heading.styles.gutter.width
+        if width <= 0:
+            return  # not laid out yet: the first resize places them
+        layout = plan(self.spec, measure(self.spec, (ln.texts for ln in self._lines.values())),
+                      width)
+        if layout != self._layout:
+            self._layout = layout
+            self.heading.columns = layout
+            for slot in self._slots:
+                slot.columns = layout
+
+    def on_resize(self, _: Resize) -> None:
+        self.call_after_refresh(self._place)
+
+    # ------------------------------------------------------------------ filter and cursor
+
+    def watch_needle(self) -> None:
+        self._apply_filter()
+
+    def _apply_filter(self) -> None:
+        needle = self.needle
+        for slot, key in zip(self._slots, self._order, strict=True):
+            texts = self._lines[key].data.cells.values()
+            shown = not needle or any(needle in text.lower() for text in texts)
+            if slot.display != shown:
+                slot.display = shown
+        self._settle_cursor()
+
+    def _visible(self) -> list[str]:
+        return [k for slot, k in zip(self._slots, self._order, strict=True) if slot.display]
+
+    def _settle_cursor(self) -> None:
+        """The cursor on a shown row: where it was, or the first one shown."""
+        cursor = self.cursor
+        if cursor in self._lines and self.row(cursor).display:
+            self._mark(cursor)
+            return
+        visible = self._visible()
+        self.cursor = visible[0] if visible else None
+        self._mark(self.cursor)
+
+    def watch_cursor(self, cursor: str | None) -> None:
+        self._mark(cursor)
+
+    def _scroll_to_cursor(self) -> None:
+        if self.cursor in self._index:
+            self.row(self.cursor).scroll_visible(animate=False)
+
+    def _mark(self, cursor: str | None) -> None:
+        for slot, key in zip(self._slots, self._order, strict=True):
+            slot.cursor = key == cursor
 
     def action_move(self, step: int) -> None:
-        visible = [self._rows[k] for k in self._order if self._rows[k].display]
+        visible = self._visible()
         if not visible:
             return
-        focused = self.screen.focused
-        index = visible.index(focused) if focused in visible else (-1 if step > 0 else 0)
-        target = visible[max(0, min(len(visible) - 1, index + step))]
-        target.focus()
-        target.scroll_visible()
+        index = visible.index(self.cursor) if self.cursor in visible else 0
+        self.cursor = visible[max(0, min(len(visible) - 1, index + step))]
+        self._scroll_to_cursor()
+
+    def action_page(self, direction: int) -> None:
+        self.action_move(direction * max(1, self.body.scrollable_content_region.height - 1))
+
+    def action_select(self) -> None:
+        if (data := self.highlighted) is not None:
+            self.post_message(self.Selected(self, data))
+
+    def on_row_clicked(self, event: Row.Clicked) -> None:
+        event.stop()
+        if event.row.key in self._lines:
+            self.focus()
+            self.cursor = event.row.key
+            if event.twice:
+                self.action_select()

@@ -1,10 +1,16 @@
-"""The lines above the tables: what is down, stalled and at risk, and our own broker link."""
+"""The lines above the tables: what is down, stalled and at risk, and our own broker link.
+
+Three lines where there is room; two on a short terminal (app.tcss gives it 2 rows there),
+so that at 80x24 every organisation still fits on the screen below it.
+"""
 
 from __future__ import annotations
 
 import time
 
-from textual.widgets import Static
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widget import Widget
 
 from chain.views import ChainView, LinkState, OrgState, ProcessState
 from tui import format as fmt
@@ -15,36 +21,58 @@ TROUBLE = (OrgState.OFFLINE, OrgState.STALE, OrgState.ISOLATED, OrgState.DEGRADE
 PROBLEMS = (LinkState.DOWN, LinkState.STALLED, LinkState.STUCK, LinkState.SLOW)
 
 
-class ChainSummary(Static):
+class ChainSummary(Widget):
+    view: reactive[ChainView | None] = reactive(None)
+
     def __init__(self, broker_url: str, *, id: str | None = None) -> None:
-        super().__init__("", id=id)
+        super().__init__(id=id)
         self.broker_url = broker_url
-        self._broker = untrusted.markup(broker_url)  # shown in markup, from config or command line
+        self._broker = untrusted.plain(broker_url)  # from config or command line
 
     def show(self, view: ChainView) -> None:
-        orgs = "  ".join(
-            f"{fmt.STATE_LABEL[state]} {view.count(state)}"
-            for state in OrgState if state in TROUBLE or view.count(state)
-        )
+        self.view = view
+
+    def watch_view(self, view: ChainView | None) -> None:
+        if view is None:
+            return
         links = {s: sum(1 for k in view.links if k.state is s) for s in LinkState}
-        stopped = [f"{links[s]} {s.value}" for s in PROBLEMS if links[s]]
-        flows = "flows: " + (", ".join(stopped) if stopped else "none stopped")
-        at_risk = sum(1 for p in view.processes if p.state is ProcessState.AT_RISK)
-        blocked = sum(1 for p in view.processes if p.state is ProcessState.BLOCKED)
-        impact = f"processes: {at_risk} at risk, {blocked} blocked"
-        if view.monitor_connected:
-            link = f"broker {self._broker}: connected"
-        elif view.monitor_since is None:
-            link = f"broker {self._broker}: connecting…"
-        else:
-            since = fmt.clock_time(view.monitor_since, view.at)
-            link = f"broker {self._broker}: DISCONNECTED since {since}"
-        rejected = f"  ·  {view.rejected} payloads rejected" if view.rejected else ""
-        if view.unattributed:
-            rejected += f" ({view.unattributed} on no organisation's topic)"
-        if view.unknown_senders:
-            rejected += f"  ·  {untrusted.markup(view.unknown_senders)}"
-        clock = time.strftime("%d %b %H:%M:%S", time.localtime(view.at))
-        self.update(f"{orgs}\n{flows}  ·  {impact}{rejected}\n{clock}  ·  {link}")
+        trouble = links[LinkState.DOWN] or any(
+            p.state is not ProcessState.OK for p in view.processes)
         self.set_class(not view.monitor_connected, "-disconnected")
-        self.set_class(bool(links[LinkState.DOWN] or blocked or at_risk), "-trouble")
+        self.set_class(bool(trouble), "-trouble")
+
+    def render(self) -> Content:
+        view = self.view
+        if view is None:
+            return Content("")
+        return Content("\n".join(lines(view, self._broker, compact=self.size.height < 3)))
+
+
+def lines(view: ChainView, broker: str, *, compact: bool = False) -> list[str]:
+    """The summary as text: three lines, or two when `compact`."""
+    orgs = "  ".join(
+        f"{fmt.STATE_LABEL[state]} {view.count(state)}"
+        for state in OrgState if (state in TROUBLE and not compact) or view.count(state)
+    )
+    links = {s: sum(1 for k in view.links if k.state is s) for s in LinkState}
+    stopped = [f"{links[s]} {s.value}" for s in PROBLEMS if links[s]]
+    flows = "flows: " + (", ".join(stopped) if stopped else "none stopped")
+    at_risk = sum(1 for p in view.processes if p.state is ProcessState.AT_RISK)
+    blocked = sum(1 for p in view.processes if p.state is ProcessState.BLOCKED)
+    impact = f"processes: {at_risk} at risk, {blocked} blocked"
+    if view.monitor_connected:
+        link = f"broker {broker}: connected"
+    elif view.monitor_since is None:
+        link = f"broker {broker}: connecting…"
+    else:
+        since = fmt.clock_time(view.monitor_since, view.at)
+        link = f"broker {broker}: DISCONNECTED since {since}"
+    rejected = f"  ·  {view.rejected} payloads rejected" if view.rejected else ""
+    if view.unattributed:
+        rejected += f" ({view.unattributed} on no organisation's topic)"
+    if view.unknown_senders:
+        rejected += f"  ·  {untrusted.plain(view.unknown_senders)}"
+    clock = time.strftime("%d %b %H:%M:%S", time.localtime(view.at))
+    if compact:
+        return [f"{orgs}  ·  {flows}  ·  {impact}", f"{clock}  ·  {link}{rejected}"]
+    return [orgs, f"{flows}  ·  {impact}{rejected}", f"{clock}  ·  {link}"]
