@@ -55,7 +55,7 @@ REFRESH_INTERVAL = 0.2
 IDLE_REFRESH = 1.0
 """Ages and staleness change with time alone, so redraw at least this often."""
 LOG_ROWS = 300
-SHORT = 30
+SHORT = 25
 """Under this many lines the app gets `-short`: app.tcss then hides the title bar and gives
 the summary two lines, so at 80x24 every organisation of the chain is on the screen. On the
 app, not a screen's breakpoint: a drill-down pushed later gets no resize of its own."""

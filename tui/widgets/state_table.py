@@ -132,7 +132,7 @@ class StateTable(Widget, can_focus=True):
         """Columns for this width and these cells; every row repainted if they changed."""
         width = self.body.scrollable_content_region.width - self.heading.styles.gutter.width
         if width <= 0:
-            return  # not laid out yet: the first resize places them
+            return  # not laid out yet (or a hidden tab): its first resize places them
         layout = plan(self.spec, measure(self.spec, (ln.texts for ln in self._lines.values())),
                       width)
         if layout != self._layout:
