@@ -49,9 +49,6 @@ class Row(Widget):
         "row--heading", "row--down", "row--muted", "row--trouble", "row--detail",
     }
 
-    line: reactive[Line | None] = reactive(None)
-    columns: reactive[tuple[Placed, ...]] = reactive(())
-    """The table's layout: which cells, how wide."""
     cursor: reactive[bool] = reactive(False, repaint=False)
 
     class Clicked(Message):
@@ -65,6 +62,21 @@ class Row(Widget):
     def __init__(self, *, heading: bool = False) -> None:
         super().__init__(classes="row -heading" if heading else "row")
         self.heading = heading
+        self.line: Line | None = None
+        self.columns: tuple[Placed, ...] = ()
+        """The table's layout: which cells, how wide."""
+
+    def show(self, line: Line | None = None, columns: tuple[Placed, ...] | None = None) -> None:
+        """A new line or layout, repainted if either changed. Not reactive attributes: a
+        table of 200 rows sets both on every redraw, and Textual's reactive machinery per
+        assignment cost more than the repaints themselves."""
+        changed = False
+        if line is not None and line is not self.line:
+            self.line, changed = line, True
+        if columns is not None and columns is not self.columns:
+            self.columns, changed = columns, True
+        if changed:
+            self.refresh()
 
     @property
     def key(self) -> str:

@@ -61,14 +61,15 @@ class StateTable(Widget, can_focus=True):
         self.spec = spec
         self.heading = Row(heading=True)
         self.body = VerticalScroll(classes="table-body", can_focus=False)
-        self.heading.line = Line(RowData("", {c.key: c.title for c in spec.columns}, "heading"),
-                                 {c.key: c.title for c in spec.columns})
+        titles = {c.key: c.title for c in spec.columns}
+        self.heading.show(Line(RowData("", titles, "heading"), titles))
         self._slots: list[Row] = []
         self._lines: dict[str, Line] = {}
         self._order: list[str] = []
         self._index: dict[str, int] = {}
         self._layout: tuple[Placed, ...] = ()
         self._pending: list[RowData] | None = None
+        self._marked: Row | None = None
 
     def compose(self) -> ComposeResult:
         yield self.heading
@@ -103,12 +104,14 @@ class StateTable(Widget, can_focus=True):
         if len(order) > len(self._slots):
             added = [Row() for _ in range(len(order) - len(self._slots))]
             for slot in added:
-                slot.columns = self._layout
+                slot.show(columns=self._layout)
             self._slots.extend(added)
             self.body.mount_all(added)
         elif len(order) < len(self._slots):
             for slot in self._slots[len(order):]:
                 slot.remove()
+                if slot is self._marked:
+                    self._marked = None
             del self._slots[len(order):]
         moved = self.cursor is not None and (
             self._index.get(self.cursor) != (order.index(self.cursor)
@@ -116,7 +119,7 @@ class StateTable(Widget, can_focus=True):
         self._lines, self._order = lines, order
         self._index = {key: i for i, key in enumerate(order)}
         for slot, key in zip(self._slots, order, strict=True):
-            slot.line = lines[key]
+            slot.show(lines[key])
         self._place()
         self._apply_filter()
         if moved and self.has_focus:
@@ -137,9 +140,9 @@ class StateTable(Widget, can_focus=True):
                       width)
         if layout != self._layout:
             self._layout = layout
-            self.heading.columns = layout
+            self.heading.show(columns=layout)
             for slot in self._slots:
-                slot.columns = layout
+                slot.show(columns=layout)
 
     def on_resize(self, _: Resize) -> None:
         self.call_after_refresh(self._place)
@@ -179,8 +182,15 @@ class StateTable(Widget, can_focus=True):
             self.row(self.cursor).scroll_visible(animate=False)
 
     def _mark(self, cursor: str | None) -> None:
-        for slot, key in zip(self._slots, self._order, strict=True):
-            slot.cursor = key == cursor
+        """The cursor's look on the slot now showing its row: two slots touched, not all."""
+        slot = self._slots[self._index[cursor]] if cursor in self._index else None
+        if slot is self._marked:
+            return
+        if self._marked is not None:
+            self._marked.cursor = False
+        if slot is not None:
+            slot.cursor = True
+        self._marked = slot
 
     def action_move(self, step: int) -> None:
         visible = self._visible()
