@@ -25,13 +25,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import aiomqtt
+from soak_topology import org_ids, topology_toml
 
 from broker.embedded import free_port
 from chain.engine import ChainEngine
 from chain.inbox import EngineSink
 from chain.topics import Topics
+from chain.topology import parse_topology
 from chain.wire import BacklogGauge, ChannelReading, FlowCounter, Heartbeat, Message, encode
-from ketenwacht.startup import load_topology
 from mqtt.address import BrokerAddress
 from mqtt.monitor import Monitor
 
@@ -52,6 +53,10 @@ time.sleep(1)
 client.loop_stop()
 """
 
+ORGS = 200
+"""Organisations of the synthetic chain (bench/soak_topology.py): every reading lands on a
+link, a backlog and an organisation of its topology, as the real chain's do."""
+
 
 def payloads(orgs: int) -> list[tuple[str, bytes]]:
     """A realistic mix: per organisation a heartbeat, two channels, two counters, a backlog."""
@@ -59,24 +64,24 @@ def payloads(orgs: int) -> list[tuple[str, bytes]]:
     ts = datetime.now(UTC)
     out: list[tuple[str, bytes]] = []
     for index in range(orgs):
-        org = f"org{index:03d}"
+        org, upstream = org_ids(orgs)[index], org_ids(orgs)[index - 1]  # a ring
         messages: list[Message] = [
             Heartbeat(org=org, session=1, seq=1, ts=ts, interval=1.0),
             ChannelReading(org=org, session=1, seq=2, ts=ts, channel="email", up=True,
                            latency_ms=21.5),
             ChannelReading(org=org, session=1, seq=3, ts=ts, channel="phone", up=True),
-            FlowCounter(org=org, session=1, seq=4, ts=ts, link="om-justid", direction="sent",
+            FlowCounter(org=org, session=1, seq=4, ts=ts, link=f"{org}-out", direction="sent",
                         count=48210 + index),
-            FlowCounter(org=org, session=1, seq=5, ts=ts, link="om-justid",
+            FlowCounter(org=org, session=1, seq=5, ts=ts, link=f"{upstream}-out",
                         direction="received", count=48200 + index),
-            BacklogGauge(org=org, session=1, seq=6, ts=ts, process="jds_pending", items=index),
+            BacklogGauge(org=org, session=1, seq=6, ts=ts, process=f"{org}-queue", items=index),
         ]
         out += [(topics.of(m), encode(m)) for m in messages]
     return out
 
 
 def engine_rate(sample: list[tuple[str, bytes]], total: int) -> float:
-    engine = ChainEngine(load_topology(None))
+    engine = ChainEngine(parse_topology(topology_toml(ORGS), origin="soak topology"))
     engine.monitor_connected(time.time())
     sink = EngineSink(engine)
     monitor = Monitor(BrokerAddress("127.0.0.1", 1), Topics())
@@ -124,7 +129,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    sample = payloads(200)
+    sample = payloads(ORGS)
     mosquitto = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
     with tempfile.TemporaryDirectory() as scratch:
         port = free_port()

@@ -23,11 +23,13 @@ import subprocess
 import sys
 import time
 
+from soak_topology import topology_toml
+
 from broker.embedded import free_port
 from chain.engine import ChainEngine
 from chain.inbox import MonitorSink
 from chain.topics import Topics
-from ketenwacht.startup import load_topology
+from chain.topology import parse_topology
 from mqtt.address import BrokerAddress
 from mqtt.monitor import Monitor
 from tui.app import KetenwachtApp
@@ -42,7 +44,7 @@ client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="load")
 client.max_queued_messages_set(0)
 client.connect("127.0.0.1", port, keepalive=60)
 client.loop_start()
-names = [f"load{i:03d}" for i in range(orgs)]
+names = [f"org-{i:03d}" for i in range(orgs)]  # soak_topology.org_ids
 seq = dict.fromkeys(names, 0)
 down = set()
 sent = 0
@@ -70,11 +72,11 @@ while time.time() - started < seconds:
             reading = {"channel": "email", "up": True, "latency_ms": 20}
             send(org, "channel", reading, "channel/email")
         elif step == 2:
-            reading = {"link": "om-justid", "direction": "sent", "count": cursor}
-            send(org, "flow", reading, "flow/om-justid")
+            reading = {"link": f"{org}-out", "direction": "sent", "count": cursor}
+            send(org, "flow", reading, f"flow/{org}-out")
         else:
-            reading = {"process": "jds_pending", "items": cursor % 500}
-            send(org, "backlog", reading, "backlog/jds_pending")
+            reading = {"process": f"{org}-queue", "items": cursor % 500}
+            send(org, "backlog", reading, f"backlog/{org}-queue")
     if time.time() >= next_change:
         org = random.choice(names)
         if org in down:
@@ -130,7 +132,8 @@ async def run(args: argparse.Namespace, port: int, *, load: bool) -> dict[str, f
     async def feed(sink: MonitorSink) -> None:
         await monitor.run(sink)
 
-    app = MeasuredApp(ChainEngine(load_topology(None)), feed, broker_url=address.url)
+    topology = parse_topology(topology_toml(args.orgs), origin="soak topology")
+    app = MeasuredApp(ChainEngine(topology), feed, broker_url=address.url)
     queue: list[int] = []
     offered: list[tuple[int, float]] = []
     async with app.run_test(size=(160, 60)) as pilot:

@@ -26,7 +26,7 @@ from chain.engine import ChainEngine
 from chain.inbox import EngineSink, MonitorSink
 from chain.topics import Topics
 from chain.views import OrgView
-from chain.wire import FlowCounter, Heartbeat, Message, Status, decode
+from chain.wire import Direction, FlowCounter, Heartbeat, Message, Status, decode
 from ketenwacht.startup import load_topology
 from mqtt.address import BrokerAddress
 from mqtt.connection import Backoff, make_client
@@ -82,11 +82,23 @@ class MosquittoRestartable:
         await asyncio.to_thread(self._mosquitto.kill)
 
 
+def own_end(org: str) -> tuple[str, Direction]:
+    """A link of the topology with `org` at one end, and which end: the only counts a
+    monitor takes from it."""
+    for link in load_topology(None).links:
+        if link.sender == org:
+            return link.id, "sent"
+        if link.receiver == org:
+            return link.id, "received"
+    raise ValueError(f"{org} is at no end of a link")
+
+
 class CountingSource:
     """Each tick `per_tick` FlowCounters whose counts go 1, 2, 3, ...: every one unique."""
 
     def __init__(self, org: str = "om", *, per_tick: int = 1) -> None:
         self.org = org
+        self.link, self.direction = own_end(org)
         self.per_tick = per_tick
         self.produced = 0
         self.paused = False
@@ -98,7 +110,7 @@ class CountingSource:
         first = self.produced + 1
         self.produced += self.per_tick
         return [FlowCounter(org=self.org, session=0, seq=0, ts=datetime.now(UTC),
-                            link="om-justid", direction="sent", count=count)
+                            link=self.link, direction=self.direction, count=count)
                 for count in range(first, self.produced + 1)]
 
 
