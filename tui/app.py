@@ -175,6 +175,8 @@ class KetenwachtApp(App[None]):
             self.redraw()
 
     def redraw(self) -> None:
+        if not self.screen_stack:
+            return  # the app is closing and a timer ticked once more: nothing to draw on
         now = self._clock()
         self._dirty = False
         self._drawn_at = now

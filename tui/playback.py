@@ -82,6 +82,8 @@ class PlaybackApp(KetenwachtApp):
 
     def redraw(self) -> None:
         super().redraw()
+        if not self.screen_stack:
+            return
         # Names and titles come off the wire, a recording's name from its file.
         text = untrusted.markup(f"{self.control.kind}  ·  {self.control.describe()}")
         self.banner.update(text)
