@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from pathlib import Path
 
-from agents.check import run_check
+from agents.check import check_against, run_check
 from agents.config import ManualProbe, load_config
 from agents.daemon import build_agent, outbox_of, probe_set, state_dir_of
 from agents.manual import manual_file, write_manual
@@ -68,8 +68,9 @@ def run_configured(path: Path, *, verbose: bool) -> int:
     return 0
 
 
-def check(path: Path) -> int:
+def check(path: Path, topology: Topology) -> int:
     config = load_config(path)
+    check_against(config, topology)
     lines, ok = asyncio.run(run_check(config))
     print("\n".join(lines))
     return 0 if ok else EX_UNAVAILABLE

@@ -365,7 +365,7 @@ def _agent(args: argparse.Namespace, topics: Topics) -> int:
     if args.config is None:
         raise UsageError("agent needs --config FILE (or --simulate --org ORG --broker URL)")
     if args.check:
-        return agent_commands.check(args.config)
+        return agent_commands.check(args.config, load_topology(args.topology))
     return agent_commands.run_configured(args.config, verbose=args.verbose)
 
 

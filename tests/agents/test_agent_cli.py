@@ -98,6 +98,56 @@ def test_agent_mistakes_give_one_line(
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    ("config", "problem"),
+    [
+        ('org = "nosuch"\n', "org: 'nosuch' is not an organisation of the chain (om, justid, "),
+        ('org = "om"\n[[probe]]\ntype = "manual"\nflow = "om-nowhere"\ndirection = "sent"\n',
+         "probe[0].flow: 'om-nowhere' is not a link of the chain"),
+        ('org = "om"\n[[probe]]\ntype = "manual"\nflow = "justid-justis"\n'
+         'direction = "sent"\n',
+         "probe[0].flow: om is not the sender of justid-justis (justid sends, justis receives)"),
+        ('org = "om"\n[[probe]]\ntype = "manual"\nflow = "om-justid"\n'
+         'direction = "received"\n',
+         "probe[0].flow: om is not the receiver of om-justid (om sends, justid receives)"),
+        ('org = "om"\n[[probe]]\nname = "jds"\ntype = "manual"\nbacklog = "vog_queue"\n',
+         "probe[0] (jds).backlog: 'vog_queue' is not a backlog of om (jds_pending, "
+         "paper_intake)"),
+        ('org = "om"\n[[probe]]\ntype = "http-status"\nchannel = "portal"\n'
+         'url = "http://127.0.0.1:1/"\n',
+         "probe[0].channel: 'portal' is not a channel of om (email, phone)"),
+    ],
+)
+def test_check_refuses_what_the_chain_does_not_have(
+    tmp_path: Path, config: str, problem: str
+) -> None:
+    """An organisation, link, end, backlog or channel the topology lacks: one line naming
+    the file and the problem, exit 78, before any probe or broker is tried."""
+    path = tmp_path / "agent.toml"
+    path.write_text(config + '[broker]\nurl = "mqtt://127.0.0.1:1"\n')
+    result = ketenwacht("agent", "--check", "--config", str(path))
+    assert result.returncode == 78, result.stdout + result.stderr
+    assert result.stderr.startswith(f"ketenwacht: {path}: {problem}"), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stdout == ""
+
+
+def test_check_reads_the_topology_given(tmp_path: Path) -> None:
+    """--topology names the chain the config is checked against: an organisation of a
+    chain of one passes that check (and goes on to the broker, which is down here)."""
+    topology = tmp_path / "chain.toml"
+    topology.write_text('[[source]]\nid = "s"\nref = "r"\n'
+                        '[[org]]\nid = "solo"\nname = "Solo"\nrole = "r"\nsource = "s"\n')
+    path = tmp_path / "agent.toml"
+    path.write_text('org = "solo"\n[broker]\nurl = "mqtt://127.0.0.1:1"\n')
+    result = ketenwacht("--topology", str(topology), "agent", "--check", "--config", str(path))
+    assert result.returncode == 69, result.stderr
+    assert result.stdout.startswith(f"config {path}: valid, organisation solo")
+    refused = ketenwacht("agent", "--check", "--config", str(path))
+    assert refused.returncode == 78
+    assert "org: 'solo' is not an organisation of the chain" in refused.stderr
+
+
 def test_agent_without_config_and_with_a_missing_one(tmp_path: Path) -> None:
     """No --config: usage error 64. A missing file: 78 naming it."""
     assert ketenwacht("agent").returncode == 64
