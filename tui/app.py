@@ -24,6 +24,7 @@ from chain.inbox import EngineSink, MonitorSink
 from chain.views import ChainView, OrgState
 from chain.wire import Op
 from tui import untrusted
+from tui.format import zone_of
 from tui.ops import op_of
 from tui.palette import ScreenCommands
 from tui.rows import (
@@ -108,6 +109,8 @@ class KetenwachtApp(App[None]):
         self._publish = publish
         self._clock = clock
         self._needs = dependents(engine.topology)
+        self.zone = zone_of(engine.topology.timezone)
+        """Every time on the screen is in the topology's zone, as in the report."""
         self._dirty = True
         self._drawn_at = 0.0
         self.view: ChainView | None = None
@@ -117,7 +120,7 @@ class KetenwachtApp(App[None]):
     def compose(self) -> ComposeResult:
         # Kept as attributes: redraws run while a drill-down or a form is the active screen,
         # where a query would not find them.
-        self.summary = ChainSummary(self.broker_url, id="summary")
+        self.summary = ChainSummary(self.broker_url, zone=self.zone, id="summary")
         self.tabs = TabbedContent(initial="overview", id="tabs")
         self.tables = {
             "overview": StateTable(ORG_TABLE, id="orgs"),
@@ -184,17 +187,17 @@ class KetenwachtApp(App[None]):
         self.summary.show(view)
         tab = self.tabs.active
         if tab == "overview":
-            self.tables[tab].show(org_rows(view))
+            self.tables[tab].show(org_rows(view, self.zone))
         elif tab == "flows":
-            self.tables[tab].show(link_rows(view, self._needs))
+            self.tables[tab].show(link_rows(view, self._needs, self.zone))
         elif tab == "impact":
-            self.tables[tab].show(process_rows(view))
+            self.tables[tab].show(process_rows(view, self.zone))
         elif tab == "log":
             entries = self.engine.log.entries[-LOG_ROWS:]
-            self.tables[tab].show(log_rows(entries, now, subjects(view)))
+            self.tables[tab].show(log_rows(entries, now, subjects(view), self.zone))
         if isinstance(self.screen, OrgScreen):
             entries = self.engine.log.filtered(subject=self.screen.org_id)
-            self.screen.show(view, entries, self._needs)
+            self.screen.show(view, entries, self._needs, self.zone)
         self.redraws += 1
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import time
+from datetime import datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chain import vocabulary
 from chain.views import ChannelView, OrgState
@@ -11,6 +12,15 @@ STATE_LABEL: dict[OrgState, str] = {state: vocabulary.label(state) for state in 
 """For the screens that index it by organisation state; the words are chain/vocabulary.py's."""
 
 NONE = "—"
+
+
+def zone_of(name: str) -> tzinfo | None:
+    """The topology's time zone, in which the screen shows every time as the report does;
+    None (the machine's) if this host does not know it (loading the topology checks that)."""
+    try:
+        return ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        return None
 
 
 def age(seconds: float | None) -> str:
@@ -26,14 +36,20 @@ def age(seconds: float | None) -> str:
     return f"{whole // 86_400}d{whole % 86_400 // 3600:02d}h"
 
 
-def clock_time(at: float | None, now: float) -> str:
-    """Local time of day, with the date when it is not today."""
+def clock_time(at: float | None, now: float, zone: tzinfo | None = None) -> str:
+    """The time of day in `zone` (the screen passes the topology's, as the report shows it;
+    None: the machine's), with the date when it is not today there."""
     if at is None:
         return NONE
-    moment = time.localtime(at)
-    if time.localtime(now)[:3] == moment[:3]:
-        return time.strftime("%H:%M:%S", moment)
-    return time.strftime("%d %b %H:%M", moment)
+    moment = datetime.fromtimestamp(at, zone)
+    if datetime.fromtimestamp(now, zone).date() == moment.date():
+        return moment.strftime("%H:%M:%S")
+    return moment.strftime("%d %b %H:%M")
+
+
+def stamp(at: float, zone: tzinfo | None = None) -> str:
+    """Date and time of day, for the summary's clock: `17 Jul 10:00:00`."""
+    return datetime.fromtimestamp(at, zone).strftime("%d %b %H:%M:%S")
 
 
 def channel(view: ChannelView | None) -> str:

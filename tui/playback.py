@@ -120,7 +120,8 @@ class PlaybackApp(KetenwachtApp):
         if not typed:
             return
         try:
-            at = parse_moment(typed, now=self.control.now(), day_zero=self.control.day_zero)
+            at = parse_moment(typed, now=self.control.now(), day_zero=self.control.day_zero,
+                              zone=self.zone)
         except UsageError as error:
             self.notify(untrusted.markup(str(error)), severity="error", timeout=8)
             return

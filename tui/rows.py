@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import tzinfo
 
 from chain import vocabulary
 from chain.crisislog import LogEntry
@@ -78,7 +79,7 @@ BACKLOG_TABLE = Spec(
 )
 
 
-def org_rows(view: ChainView) -> list[RowData]:
+def org_rows(view: ChainView, zone: tzinfo | None = None) -> list[RowData]:
     rows = []
     for org in view.orgs:
         email, phone = org.channel("email"), org.channel("phone")
@@ -88,7 +89,7 @@ def org_rows(view: ChainView) -> list[RowData]:
             cells={
                 "name": f"{org.id} · {org.name}" if org.name != org.id else org.id,
                 "state": vocabulary.label(org.state),
-                "since": fmt.clock_time(org.since, view.at),
+                "since": fmt.clock_time(org.since, view.at, zone),
                 "heartbeat": fmt.age(org.heartbeat_age),
                 "email": fmt.channel(email),
                 "phone": fmt.channel(phone),
@@ -157,7 +158,8 @@ def link_org(view: ChainView, link: LinkView, states: dict[str, OrgState] | None
     return link.sender
 
 
-def link_rows(view: ChainView, needs: dict[str, list[str]]) -> list[RowData]:
+def link_rows(view: ChainView, needs: dict[str, list[str]],
+              zone: tzinfo | None = None) -> list[RowData]:
     states = {o.id: o.state for o in view.orgs}
     return [
         RowData(
@@ -165,11 +167,11 @@ def link_rows(view: ChainView, needs: dict[str, list[str]]) -> list[RowData]:
             cells={
                 "name": f"{link.sender} → {link.receiver}",
                 "state": vocabulary.label(link.state),
-                "since": fmt.clock_time(link.since, view.at),
+                "since": fmt.clock_time(link.since, view.at, zone),
                 "rate": fmt.rate(link.received_per_hour if link.received_per_hour is not None
                                  else link.sent_per_hour),
                 "usual": fmt.rate(link.usual_per_hour),
-                "moved": fmt.clock_time(link.last_movement, view.at),
+                "moved": fmt.clock_time(link.last_movement, view.at, zone),
                 "needs": ", ".join(needs.get(link.id, [])),
                 "cause": link.cause,
             },
@@ -180,7 +182,7 @@ def link_rows(view: ChainView, needs: dict[str, list[str]]) -> list[RowData]:
     ]
 
 
-def process_rows(view: ChainView) -> list[RowData]:
+def process_rows(view: ChainView, zone: tzinfo | None = None) -> list[RowData]:
     order = {ProcessState.BLOCKED: 0, ProcessState.AT_RISK: 1, ProcessState.OK: 2}
     return [
         RowData(
@@ -188,8 +190,8 @@ def process_rows(view: ChainView) -> list[RowData]:
             cells={
                 "name": f"{p.org} · {p.name}",
                 "state": vocabulary.label(p.state),
-                "since": fmt.clock_time(p.since, view.at),
-                "as_of": fmt.clock_time(p.data_as_of, view.at),
+                "since": fmt.clock_time(p.since, view.at, zone),
+                "as_of": fmt.clock_time(p.data_as_of, view.at, zone),
                 "cause": " ← ".join(p.causes),
             },
             state=p.state.value,
@@ -209,14 +211,14 @@ def subjects(view: ChainView) -> dict[str, str]:
 
 
 def log_rows(entries: list[LogEntry], now: float,
-             about: dict[str, str] | None = None) -> list[RowData]:
+             about: dict[str, str] | None = None, zone: tzinfo | None = None) -> list[RowData]:
     """Newest first; `about` (from `subjects`) names the organisation of each entry."""
     about = about or {}
     return [
         RowData(
             key=f"{i}",
             cells={
-                "at": fmt.clock_time(e.at, now),
+                "at": fmt.clock_time(e.at, now, zone),
                 "kind": e.kind.value,
                 "subject": e.subject,
                 "text": e.text,

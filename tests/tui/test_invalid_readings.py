@@ -76,7 +76,7 @@ async def test_an_org_sending_invalid_readings_is_shown_invalid_everywhere(
         await pilot.pause(1.2)
         figures = str(app.screen.query_one("#org-figures", Static).render())
         invalid_at = app.view.org("om").invalid_at if app.view is not None else None
-        at = fmt.clock_time(invalid_at, time.time())
+        at = fmt.clock_time(invalid_at, time.time(), app.zone)
         assert f"invalid 2 (last {at}: topic '{MARKUP}': a heartbeat of 'om' belongs on " \
                "'keten/v1/om/heartbeat')" in figures
         assert "≠ INVALID since" in figures

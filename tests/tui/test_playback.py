@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import time
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -47,7 +48,8 @@ async def test_flat_out_to_the_end_then_seek_back_by_keyboard(recording: Path) -
             assert str(app.banner.render()).startswith("REPLAY")
             assert app.view is not None and app.view.org("om").state is OrgState.STALE
             target = float(int(opened.span.first_at) + 3600)
-            typed = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(target))
+            shown = ZoneInfo(engine.topology.timezone)  # typed as the screen shows times
+            typed = datetime.fromtimestamp(target, shown).strftime("%Y-%m-%d %H:%M:%S")
             await pilot.press("s")
             await pilot.press(*typed)
             await pilot.press("enter")

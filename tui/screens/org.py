@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -27,7 +28,7 @@ from tui.rows import (
 from tui.widgets.state_table import StateTable
 
 
-def describe(org: OrgView, now: float) -> str:
+def describe(org: OrgView, now: float, zone: tzinfo | None = None) -> str:
     """The figures at the top, as Textual markup: whatever an agent sent or a file named goes
     through `untrusted.markup` (a reason or detail such as `[/]` would otherwise break the screen
     or smuggle in links, an ESC sequence take over the terminal)."""
@@ -37,22 +38,22 @@ def describe(org: OrgView, now: float) -> str:
     ) else ""
     return (
         f"{untrusted.markup(org.id)} · {untrusted.markup(org.name)}\n"
-        f"{fmt.STATE_LABEL[org.state]} since {fmt.clock_time(org.since, org.since or now)}"
+        f"{fmt.STATE_LABEL[org.state]} since {fmt.clock_time(org.since, org.since or now, zone)}"
         + (f" — {untrusted.markup(org.cause)}" if org.cause else "")
         + f"\nheartbeat {fmt.age(org.heartbeat_age)} ago (every {org.interval or 0:g}s)"
         f"   session {org.session if org.session is not None else '—'}"
         f"   seq gaps {org.seq_gaps}   duplicates {org.duplicates}"
         f"   buffered {org.buffered}   dropped {org.dropped}{skew}{warn}"
-        + invalid_line(org, now)
+        + invalid_line(org, now, zone)
     )
 
 
-def invalid_line(org: OrgView, now: float) -> str:
+def invalid_line(org: OrgView, now: float, zone: tzinfo | None = None) -> str:
     """`invalid 3 (last 14:02: v: schema version 2 is newer than 1)`, on a line of its own
     (reasons run long); nothing for an organisation that never sent an invalid reading."""
     if not org.invalid:
         return ""
-    return f"\ninvalid {org.invalid} (last {fmt.clock_time(org.invalid_at, now)}: " \
+    return f"\ninvalid {org.invalid} (last {fmt.clock_time(org.invalid_at, now, zone)}: " \
            f"{untrusted.markup(org.last_invalid)})"
 
 
@@ -97,16 +98,17 @@ class OrgScreen(Screen[None]):
             yield StateTable(LOG_TABLE, id="org-log", classes="compact")
         yield Footer()
 
-    def show(self, view: ChainView, entries: list[LogEntry], needs: dict[str, list[str]]) -> None:
+    def show(self, view: ChainView, entries: list[LogEntry], needs: dict[str, list[str]],
+             zone: tzinfo | None = None) -> None:
         org = next((o for o in view.orgs if o.id == self.org_id), None)
         if org is None or not self.query("#org-figures"):
             return  # unknown, or pushed but not composed yet: the next redraw fills it
         self.sub_title = f"{org.id} · {org.name}"
-        self.query_one("#org-figures", Static).update(describe(org, view.at))
+        self.query_one("#org-figures", Static).update(describe(org, view.at, zone))
         self.query_one("#org-channels", Static).update(channel_lines(org))
         self.query_one("#org-backlogs", StateTable).show(backlog_rows(org))
-        mine = [r for r in link_rows(view, needs)
+        mine = [r for r in link_rows(view, needs, zone)
                 if self.org_id in (view.link(r.key).sender, view.link(r.key).receiver)]
         self.query_one("#org-links", StateTable).show(mine)
         self.query_one("#org-log", StateTable).show(log_rows(entries[-50:], view.at,
-                                                             subjects(view)))
+                                                             subjects(view), zone))

@@ -6,7 +6,7 @@ so that at 80x24 every organisation still fits on the screen below it.
 
 from __future__ import annotations
 
-import time
+from datetime import tzinfo
 
 from textual.content import Content
 from textual.reactive import reactive
@@ -24,9 +24,11 @@ PROBLEMS = (LinkState.DOWN, LinkState.STALLED, LinkState.STUCK, LinkState.SLOW)
 class ChainSummary(Widget):
     view: reactive[ChainView | None] = reactive(None)
 
-    def __init__(self, broker_url: str, *, id: str | None = None) -> None:
+    def __init__(self, broker_url: str, *, zone: tzinfo | None = None,
+                 id: str | None = None) -> None:
         super().__init__(id=id)
         self.broker_url = broker_url
+        self.zone = zone
         self._broker = untrusted.plain(broker_url)  # from config or command line
 
     def show(self, view: ChainView) -> None:
@@ -45,11 +47,13 @@ class ChainSummary(Widget):
         view = self.view
         if view is None:
             return Content("")
-        return Content("\n".join(lines(view, self._broker, compact=self.size.height < 3)))
+        return Content("\n".join(lines(view, self._broker, compact=self.size.height < 3,
+                                        zone=self.zone)))
 
 
-def lines(view: ChainView, broker: str, *, compact: bool = False) -> list[str]:
-    """The summary as text: three lines, or two when `compact`."""
+def lines(view: ChainView, broker: str, *, compact: bool = False,
+          zone: tzinfo | None = None) -> list[str]:
+    """The summary as text: three lines, or two when `compact`; times in `zone`."""
     orgs = "  ".join(
         f"{fmt.STATE_LABEL[state]} {view.count(state)}"
         for state in OrgState if (state in TROUBLE and not compact) or view.count(state)
@@ -65,14 +69,14 @@ def lines(view: ChainView, broker: str, *, compact: bool = False) -> list[str]:
     elif view.monitor_since is None:
         link = f"broker {broker}: connecting…"
     else:
-        since = fmt.clock_time(view.monitor_since, view.at)
+        since = fmt.clock_time(view.monitor_since, view.at, zone)
         link = f"broker {broker}: DISCONNECTED since {since}"
     rejected = f"  ·  {view.rejected} payloads rejected" if view.rejected else ""
     if view.unattributed:
         rejected += f" ({view.unattributed} on no organisation's topic)"
     if view.unknown_senders:
         rejected += f"  ·  {untrusted.plain(view.unknown_senders)}"
-    clock = time.strftime("%d %b %H:%M:%S", time.localtime(view.at))
+    clock = fmt.stamp(view.at, zone)
     if compact:
         return [f"{orgs}  ·  {flows}  ·  {impact}", f"{clock}  ·  {link}{rejected}"]
     return [orgs, f"{flows}  ·  {impact}{rejected}", f"{clock}  ·  {link}"]
