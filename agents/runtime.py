@@ -20,7 +20,7 @@ import logging
 import secrets
 import ssl
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Literal, Protocol
 
@@ -58,7 +58,10 @@ class Agent:
         keepalive: int | None = None,
         tls_context: ssl.SSLContext | None = None,
         clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        """`clock` stamps and paces the rounds, `sleep` waits between them (in the clock's
+        seconds): given together, a test runs agents and a monitor on a faster clock."""
         self.org = org
         self.brokers = as_brokers(address)
         self.address = self.brokers[0]
@@ -71,6 +74,7 @@ class Agent:
         self._keepalive = keepalive or max(5, int(interval * 3))
         self._tls_context = tls_context
         self._clock = clock
+        self._sleep = sleep
         # A broker lets any logged-in client take over a client id, and sends the Will of the
         # connection it drops: with a guessable id another organisation could mark us "lost".
         self.client_id = f"ketenwacht-{org}-{session}-{secrets.token_hex(8)}"
@@ -193,7 +197,7 @@ class Agent:
                 readings = [self._stamp(r) for r in await self._source.read(started)]
                 await self._deliver(readings)
             elapsed = self._clock() - started
-            await asyncio.sleep(max(0.0, self.interval - elapsed))
+            await self._sleep(max(0.0, self.interval - elapsed))
 
     async def _deliver(self, readings: list[Message]) -> None:
         client = self._live
@@ -312,7 +316,7 @@ class Agent:
                     self.log.warning("buffered readings not acknowledged (%s); retrying "
                                      "every %.1fs on this connection", error, self.interval)
                 failing = True
-                await asyncio.sleep(self.interval)
+                await self._sleep(self.interval)
                 continue
             if failing:
                 self.log.info("buffered readings acknowledged again")

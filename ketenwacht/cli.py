@@ -58,6 +58,12 @@ def _speed_number(text: str) -> float:
     return value
 
 
+def _seed(text: str) -> int:
+    if not text.isdigit() or len(text) > 18:
+        raise argparse.ArgumentTypeError(f"expected a whole number 0 or more, got {text!r}")
+    return int(text)
+
+
 def _exercise_name(text: str) -> str:
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", text):
         raise argparse.ArgumentTypeError(
@@ -125,7 +131,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="embedded broker, simulated chain and the live TUI")
     demo.add_argument("--port", type=_port, help="embedded broker port (default: a free one)")
     demo.add_argument("--interval", type=_positive, default=2.0, help="heartbeat seconds")
-    demo.add_argument("--pace", type=_positive, default=60.0, help="simulated time per second")
+    demo.add_argument("--pace", type=_positive, default=60.0,
+                      help="simulated time per second; the links carry that many times "
+                           "their traffic (default 60)")
+    demo.add_argument("--seed", type=_seed,
+                      help="which incidents the simulated chain has, and when (default: the "
+                           "demo's own, the same every start)")
+    demo.add_argument("--calm", action="store_true",
+                      help="no incidents: a healthy chain, but for a channel's blip now and "
+                           "then")
     _history_options(demo, "demo-history.sqlite")
     _nats_server_option(demo)
 
@@ -327,10 +341,16 @@ def run(args: argparse.Namespace) -> int:
                                    args.history_hours)
     match args.command:
         case "demo":
+            if args.calm and args.seed is not None:
+                raise UsageError("demo --calm has no incidents: leave out --seed")
+            from agents.incidents import DEFAULT_SEED
+
+            seed = None if args.calm else DEFAULT_SEED if args.seed is None else args.seed
             asyncio.run(
                 commands.run_demo(
                     topology, port=args.port, interval=args.interval, pace=args.pace,
-                    topics=topics, history=history, nats_server=args.nats_server,
+                    topics=topics, history=history, seed=seed,
+                    nats_server=args.nats_server,
                 )
             )
         case "tui":

@@ -8,16 +8,19 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from agents.session import default_state_dir
+from agents.demo_chain import SimulatedChain
+from agents.incidents import Schedule, planned
+from agents.session import default_state_dir, next_session
+from agents.simulator import as_simulated
 from broker.embedded import EmbeddedBroker
 from chain.engine import ChainEngine
 from chain.inbox import MonitorSink
 from chain.topics import Topics
 from chain.topology import Topology
-from ketenwacht.agent_commands import simulated_agent
 from ketenwacht.oversized import guarded
 from ketenwacht.startup import configure_logging, warn
 from mqtt.address import Brokers, describe
+from mqtt.connection import cancel_and_wait
 from mqtt.monitor import Monitor
 from recording.history import keep_history, load_history
 from tui.app import KetenwachtApp
@@ -72,35 +75,32 @@ async def run_demo(
     pace: float,
     topics: Topics,
     history: History,
+    seed: int | None,
     nats_server: Path | None = None,
 ) -> None:
+    """`seed`: the simulated chain's incidents (agents.incidents); None for a calm chain."""
     state_dir = default_state_dir()
     configure_logging(verbose=False, file=state_dir / "demo.log")
     async with EmbeddedBroker(
         port=port, log_file=state_dir / "demo-broker.log", nats_server=nats_server,
     ) as broker:
-        agents = [
-            simulated_agent(
-                topology,
-                org,
-                broker.address,
-                topics=topics,
-                interval=interval,
-                pace=pace,
-                state_dir=state_dir,
-            )
-            for org in topology.org_ids
-        ]
-        tasks = [asyncio.create_task(a.run(), name=f"agent-{a.org}") for a in agents]
+        schedule = None if seed is None else Schedule(
+            planned(topology, pace=pace, seed=seed), origin=time.time())
+        chain = SimulatedChain(
+            topology, broker.address, session_of=lambda org: next_session(state_dir, org),
+            topics=topics, interval=interval, pace=pace, schedule=schedule,
+        )
+        running = asyncio.create_task(chain.run(), name="simulated-chain")
+        staged = "calm" if seed is None else f"incidents of seed {seed}"
         try:
+            # The screen expects what the simulated links carry: `pace` times the traffic.
             await _watch(
-                topology, (broker.address,), topics, history,
-                subtitle=f"DEMO · simulated chain at {pace:g}x pace · {broker.address.url}",
+                as_simulated(topology, pace), (broker.address,), topics, history,
+                subtitle=f"DEMO · simulated chain at {pace:g}x pace, {staged} · "
+                         f"{broker.address.url}",
             )
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await cancel_and_wait(running)
 
 
 async def run_tui(
