@@ -24,6 +24,7 @@ from chain.inbox import EngineSink, MonitorSink
 from chain.views import ChainView, OrgState
 from chain.wire import Op
 from tui import untrusted
+from tui.attention import Announcer, notices, standing
 from tui.format import zone_of
 from tui.ops import op_of
 from tui.palette import ScreenCommands
@@ -32,7 +33,9 @@ from tui.rows import (
     LOG_TABLE,
     ORG_TABLE,
     PROCESS_TABLE,
+    by_severity,
     dependents,
+    injects,
     link_rows,
     log_rows,
     org_rows,
@@ -61,6 +64,8 @@ SHORT = 25
 the summary two lines, so at 80x24 every organisation of the chain is on the screen. On the
 app, not a screen's breakpoint: a drill-down pushed later gets no resize of its own."""
 TABS = {"overview": "1 Overview", "flows": "2 Flows", "impact": "3 Impact", "log": "4 Log"}
+SORTED = ("overview", "flows", "impact")
+"""The tables `o` sorts by severity, then recency."""
 
 
 class KetenwachtApp(App[None]):
@@ -82,6 +87,9 @@ class KetenwachtApp(App[None]):
         Binding("r", "act('report')", "Report"),
         Binding("i", "act('isolation')", "Isolate"),
         Binding("c", "act('ack')", "Ack"),
+        Binding("o", "sort", "Sort"),
+        Binding("b", "toggle_bell", "Bell", show=False),
+        Binding("n", "toggle_notify", "Notices", show=False),
         Binding("t", "toggle_theme", "Theme", show=False),  # dark, light, colour-blind
     ]
 
@@ -98,7 +106,11 @@ class KetenwachtApp(App[None]):
         publish: Publish | None = None,
         author: str | None = None,
         clock: Callable[[], float] = time.time,
+        bell: bool = True,
+        notify: bool = True,
     ) -> None:
+        """`bell` and `notify`: ring the terminal's bell and show a notification for each
+        new problem (docs/attention.md); `b` and `n` switch them."""
         super().__init__()
         self.engine = engine
         self.sink = EngineSink(engine, on_change=self._mark_dirty)
@@ -116,6 +128,11 @@ class KetenwachtApp(App[None]):
         self.view: ChainView | None = None
         self.redraws = 0
         self.published: list[Op] = []
+        self.ring_bell = bell
+        self.notify_new = notify
+        self.announcer = Announcer()
+        self.by_severity = False
+        """`o`: the overview, flows and impact most severe first, then the most recent."""
 
     def compose(self) -> ComposeResult:
         # Kept as attributes: redraws run while a drill-down or a form is the active screen,
@@ -187,18 +204,56 @@ class KetenwachtApp(App[None]):
         self.summary.show(view)
         tab = self.tabs.active
         if tab == "overview":
-            self.tables[tab].show(org_rows(view, self.zone))
+            rows = org_rows(view, self.zone)
         elif tab == "flows":
-            self.tables[tab].show(link_rows(view, self._needs, self.zone))
+            rows = link_rows(view, self._needs, self.zone)
         elif tab == "impact":
-            self.tables[tab].show(process_rows(view, self.zone))
-        elif tab == "log":
+            rows = process_rows(view, self.zone)
+        else:
             entries = self.engine.log.entries[-LOG_ROWS:]
-            self.tables[tab].show(log_rows(entries, now, subjects(view), self.zone))
+            rows = log_rows(entries, now, subjects(view), self.zone, injects(view))
+        self.tables[tab].show(by_severity(view, rows) if self.by_severity and tab in SORTED
+                              else rows)
         if isinstance(self.screen, OrgScreen):
             entries = self.engine.log.filtered(subject=self.screen.org_id)
             self.screen.show(view, entries, self._needs, self.zone)
         self.redraws += 1
+        self._announce(view)
+
+    # ------------------------------------------------------------------ attention
+
+    def quiet(self) -> bool:
+        """Whether new problems go unannounced now: never live (a replay: flat out)."""
+        return False
+
+    def _announce(self, view: ChainView) -> None:
+        """The bell and a notification for each problem that became new (one an alert
+        number); none for those already there when the screen started."""
+        fresh = self.announcer.fresh(view, quiet=self.quiet())
+        if self.ring_bell:
+            for _ in fresh:
+                self.bell()
+        if self.notify_new:
+            for notice in notices(fresh):
+                self.notify(untrusted.markup(notice.text), title=notice.title,
+                            severity=notice.severity, timeout=10)
+
+    def action_sort(self) -> None:
+        self.by_severity = not self.by_severity
+        for tab in SORTED:
+            self.tables[tab].retitle("state", "State ▼" if self.by_severity else "State")
+        self.notify("sorted: problems first, most severe, then the most recent"
+                    if self.by_severity else "sorted as the topology lists them", timeout=3)
+        self.redraw()
+
+    def action_toggle_bell(self) -> None:
+        self.ring_bell = not self.ring_bell
+        self.notify(f"bell for new problems: {'on' if self.ring_bell else 'off'}", timeout=3)
+
+    def action_toggle_notify(self) -> None:
+        self.notify_new = not self.notify_new
+        self.notify(f"notifications of new problems: {'on' if self.notify_new else 'off'}",
+                    timeout=3)
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self.redraw()
@@ -279,9 +334,20 @@ class KetenwachtApp(App[None]):
         data = self._current_table().highlighted
         return None if data is None else data.org
 
+    def selected_subject(self) -> str | None:
+        """What `c` acknowledges: the drill-down's organisation, or the highlighted row's
+        organisation, flow, process or inject."""
+        if isinstance(self.screen, OrgScreen):
+            return f"org:{self.screen.org_id}"
+        data = self._current_table().highlighted
+        return None if data is None else data.subject
+
     def action_act(self, kind: str) -> None:
         org = self.selected_org()
-        if kind in ("isolation", "ack") and org is None:
+        if kind == "ack":
+            self._acknowledge(org)
+            return
+        if kind == "isolation" and org is None:
             self.notify("This row is about no organisation: choose one with the arrows.",
                         severity="warning")
             return
@@ -292,6 +358,19 @@ class KetenwachtApp(App[None]):
             kind = "lift"
         orgs = list(self.engine.topology.org_ids)
         self.push_screen(ActionScreen(kind, org, orgs), self._act)
+
+    def _acknowledge(self, org: str | None) -> None:
+        subject = self.selected_subject()
+        if subject is None:
+            self.notify("This row is about nothing to acknowledge: choose one with the arrows.",
+                        severity="warning")
+            return
+        problem = self.view.problem(subject) if self.view is not None else None
+        said = standing(problem, self._clock(), self.zone)
+        lines = (said,) if problem is None else (problem.text, said)
+        self.push_screen(ActionScreen("ack", org, list(self.engine.topology.org_ids),
+                                      subject=subject, standing=lines, clock=self._clock,
+                                      zone=self.zone), self._act)
 
     def _act(self, form: ActionForm | None) -> None:
         if form is not None:

@@ -27,8 +27,10 @@ def op_of(form: ActionForm, *, author: str, at: float) -> Op:
                 isolated=form.kind == "isolation", reason=form.text,
             )
         case _:
+            until = None if form.until is None else datetime.fromtimestamp(form.until, UTC)
             return Acknowledgement(
-                id=op_id, author=author, ts=ts, subject=f"org:{form.org}", text=form.text
+                id=op_id, author=author, ts=ts, subject=form.subject or f"org:{form.org}",
+                text=form.text, until=until,
             )
 
 

@@ -64,10 +64,12 @@ class PlaybackApp(KetenwachtApp):
     ]
 
     def __init__(self, engine: ChainEngine, feed: Feed, *, control: PlaybackControl,
-                 broker_url: str, subtitle: str = "", publish: Publish | None = None) -> None:
+                 broker_url: str, subtitle: str = "", publish: Publish | None = None,
+                 bell: bool = True, notify: bool = True) -> None:
         super().__init__(engine, feed, broker_url=broker_url, subtitle=subtitle,
-                         publish=publish, clock=control.now)
+                         publish=publish, clock=control.now, bell=bell, notify=notify)
         self.control = control
+        self._skipping = False
         self.title = f"Ketenwacht — {control.kind} — not the live chain"
 
     def compose(self) -> ComposeResult:
@@ -76,6 +78,14 @@ class PlaybackApp(KetenwachtApp):
         yield next(widgets)  # the header stays on top; the banner right under it
         yield self.banner
         yield from widgets
+
+    def quiet(self) -> bool:
+        """No bell, no notification while a replay plays flat out or seeks, nor at the first
+        redraw after (what it skipped past is no news): only at a pace one can follow."""
+        skipping = bool(getattr(self.control, "flat_out", False)
+                        or getattr(self.control, "seeking", False))
+        quiet, self._skipping = skipping or self._skipping, skipping
+        return quiet
 
     def _refresh_if_due(self) -> None:
         self.redraw()  # virtual time moves on its own: every tick is due

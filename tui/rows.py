@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import tzinfo
 
 from chain import vocabulary
-from chain.crisislog import LogEntry
+from chain.crisislog import EntryKind, LogEntry
 from chain.topology import Topology
-from chain.views import ChainView, LinkView, OrgState, OrgView, ProcessState
+from chain.views import ChainView, LinkView, OrgState, OrgView, Problem, ProcessState
 from tui import format as fmt
 from tui.layout import Column, Spec, briefly, cut, drop
 
@@ -22,7 +23,21 @@ class RowData:
     flags: dict[str, bool] = field(default_factory=dict)
     """Cells to mark as failing, e.g. {"email": True}: styled by `row--down` in app.tcss."""
     org: str | None = None
-    """The organisation the row is about: what Enter opens and i, c and r act on."""
+    """The organisation the row is about: what Enter opens and i and r act on."""
+    subject: str | None = None
+    """What `c` acknowledges: `org:om`, `link:om-justid`, `process:vog`, `inject:<id>`."""
+    new: bool = False
+    """Its problem is new (nobody has acknowledged it): the row's mark (docs/attention.md)."""
+
+
+NEW, ACKNOWLEDGED = "NEW", "ack"
+"""The mark column's words: a problem nobody has acknowledged, and one somebody has."""
+MARK = Column("mark", "New")
+"""First in every table of subjects: never dropped, never cut, as wide as its word."""
+
+
+def mark(new: bool, acknowledged_by: str) -> str:
+    return NEW if new else ACKNOWLEDGED if acknowledged_by else ""
 
 
 # Each table's columns, and what it gives up first when the terminal is narrow (tui/layout.py):
@@ -30,7 +45,7 @@ class RowData:
 # when the reason would otherwise get under FLEX_MIN cells. The reason column is never dropped.
 ORG_TABLE = Spec(
     columns=(
-        Column("name", "Organisation", minimum=16), Column("state", "State"),
+        MARK, Column("name", "Organisation", minimum=16), Column("state", "State"),
         Column("since", "Since"), Column("heartbeat", "Heartbeat"),
         Column("email", "Email"), Column("phone", "Phone"),
         Column("backlog", "Backlog", right=True), Column("trend", "Trend"),
@@ -44,7 +59,8 @@ ORG_TABLE = Spec(
 )
 LINK_TABLE = Spec(
     columns=(
-        Column("name", "Flow", minimum=12), Column("state", "State"), Column("since", "Since"),
+        MARK, Column("name", "Flow", minimum=12), Column("state", "State"),
+        Column("since", "Since"),
         Column("rate", "Rate/h", right=True), Column("usual", "Usual/h", right=True),
         Column("moved", "Last move"), Column("needs", "Processes depending on it", minimum=16),
         Column("cause", "Cause", flex=True),
@@ -56,13 +72,14 @@ LINK_TABLE = Spec(
 )
 PROCESS_TABLE = Spec(
     columns=(
-        Column("name", "Process", minimum=20), Column("state", "State"),
+        MARK, Column("name", "Process", minimum=20), Column("state", "State"),
         Column("since", "Since"), Column("as_of", "Data as of"), Column("cause", "Why", flex=True),
     ),
     steps=(cut("name"), drop("since")),
 )
 LOG_TABLE = Spec(
     columns=(
+        Column("mark", ""),  # an inject's: no title, so no width in a log without any
         Column("at", "Time"), Column("kind", "Kind"), Column("subject", "About", minimum=8),
         Column("text", "What", flex=True), Column("author", "By", minimum=6),
     ),
@@ -87,6 +104,7 @@ def org_rows(view: ChainView, zone: tzinfo | None = None) -> list[RowData]:
         rows.append(RowData(
             key=org.id,
             cells={
+                "mark": mark(org.new, org.acknowledged_by),
                 "name": f"{org.id} · {org.name}" if org.name != org.id else org.id,
                 "state": vocabulary.label(org.state),
                 "since": fmt.clock_time(org.since, view.at, zone),
@@ -102,6 +120,8 @@ def org_rows(view: ChainView, zone: tzinfo | None = None) -> list[RowData]:
             flags={"email": email is not None and not email.up,
                    "phone": phone is not None and not phone.up},
             org=org.id,
+            subject=f"org:{org.id}",
+            new=org.new,
         ))
     return rows
 
@@ -165,6 +185,7 @@ def link_rows(view: ChainView, needs: dict[str, list[str]],
         RowData(
             key=link.id,
             cells={
+                "mark": mark(link.new, link.acknowledged_by),
                 "name": f"{link.sender} → {link.receiver}",
                 "state": vocabulary.label(link.state),
                 "since": fmt.clock_time(link.since, view.at, zone),
@@ -177,6 +198,8 @@ def link_rows(view: ChainView, needs: dict[str, list[str]],
             },
             state=link.state.value,
             org=link_org(view, link, states),
+            subject=f"link:{link.id}",
+            new=link.new,
         )
         for link in view.links
     ]
@@ -188,6 +211,7 @@ def process_rows(view: ChainView, zone: tzinfo | None = None) -> list[RowData]:
         RowData(
             key=p.id,
             cells={
+                "mark": mark(p.new, p.acknowledged_by),
                 "name": f"{p.org} · {p.name}",
                 "state": vocabulary.label(p.state),
                 "since": fmt.clock_time(p.since, view.at, zone),
@@ -196,6 +220,8 @@ def process_rows(view: ChainView, zone: tzinfo | None = None) -> list[RowData]:
             },
             state=p.state.value,
             org=p.org,
+            subject=f"process:{p.id}",
+            new=p.new,
         )
         for p in sorted(view.processes, key=lambda p: (order[p.state], p.since or 0))
     ]
@@ -210,14 +236,31 @@ def subjects(view: ChainView) -> dict[str, str]:
     return about
 
 
+def by_severity(view: ChainView, rows: list[RowData]) -> list[RowData]:
+    """Problems first, most severe, then the most recent (`ChainView.sort_key`); the rest
+    after them in the order they came."""
+    return sorted(rows, key=lambda r: view.sort_key(r.subject or "")[:2])
+
+
+def injects(view: ChainView) -> dict[tuple[float, str], Problem]:
+    """The exercise's injects by their log line's time and text (the line names no id)."""
+    return {(p.since, p.text): p for p in view.problems if p.kind == "inject"}
+
+
 def log_rows(entries: list[LogEntry], now: float,
-             about: dict[str, str] | None = None, zone: tzinfo | None = None) -> list[RowData]:
-    """Newest first; `about` (from `subjects`) names the organisation of each entry."""
-    about = about or {}
-    return [
-        RowData(
+             about: dict[str, str] | None = None, zone: tzinfo | None = None,
+             injected: Mapping[tuple[float, str], Problem] | None = None) -> list[RowData]:
+    """Newest first; `about` (from `subjects`) names the organisation of each entry,
+    `injected` (from `injects`) the problem of each inject line."""
+    about, injected = about or {}, injected or {}
+    rows = []
+    for i, e in enumerate(reversed(entries)):
+        inject = injected.get((e.at, e.text)) if e.kind is EntryKind.INJECT else None
+        subject = log_subject(e, about)
+        rows.append(RowData(
             key=f"{i}",
             cells={
+                "mark": "" if inject is None else mark(inject.new, inject.acknowledged_by),
                 "at": fmt.clock_time(e.at, now, zone),
                 "kind": e.kind.value,
                 "subject": e.subject,
@@ -225,10 +268,25 @@ def log_rows(entries: list[LogEntry], now: float,
                 "author": e.author,
             },
             state=_log_state(e.text),
-            org=about.get(e.subject),
-        )
-        for i, e in enumerate(reversed(entries))
-    ]
+            org=about.get(subject.partition(":")[2]) if subject else None,
+            subject=inject.subject if inject is not None else subject,
+            new=inject is not None and inject.new,
+        ))
+    return rows
+
+
+_SUBJECT_KIND = {EntryKind.ORG: "org", EntryKind.LINK: "link", EntryKind.PROCESS: "process"}
+
+
+def log_subject(entry: LogEntry, about: Mapping[str, str]) -> str | None:
+    """What `c` on a log line acknowledges: its link or process for a state change of one,
+    the subject an acknowledgement named, else the organisation it is about (if any)."""
+    if (kind := _SUBJECT_KIND.get(entry.kind)) is not None:
+        return f"{kind}:{entry.subject}"
+    if entry.kind is EntryKind.ACK:
+        return entry.subject
+    org = about.get(entry.subject)
+    return None if org is None else f"org:{org}"
 
 
 def backlog_rows(org: OrgView) -> list[RowData]:

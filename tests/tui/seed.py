@@ -1,7 +1,8 @@
 """A fixed, seeded chain for snapshots: two hours of traffic, then the OM's Last Will.
 
 At `END`: om OFFLINE (lost), justis DEGRADED (email down), dji ISOLATED by an operator,
-ind INVALID (a newer schema, after valid traffic), ecris INVALID (nothing valid ever)."""
+ind INVALID (a newer schema, after valid traffic; acknowledged by the duty officer), ecris
+INVALID (nothing valid ever). New: om (and its BLOCKED process) and ecris, so "2 new"."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from agents.traffic import count
 from chain.engine import ChainEngine
 from chain.inbox import MonitorSink
 from chain.wire import (
+    Acknowledgement,
     BacklogGauge,
     ChannelReading,
     Direction,
@@ -87,6 +89,11 @@ def seeded_engine() -> ChainEngine:
     for at in (END - 180, END - 120):
         engine.reject("ind", "v: schema version 2 is newer than 1", at)
         engine.reject(SILENT, "not valid JSON: unexpected character at line 1 column 2", at)
+    engine.evaluate(END - 60)
+    engine.apply_op(Acknowledgement(id="seed-ack", author="duty officer",
+                                    ts=datetime.fromtimestamp(END - 60, UTC), subject="org:ind",
+                                    text="schema upgrade at IND, they roll back"),
+                    received_at=END - 60)
     engine.evaluate(END)
     return engine
 

@@ -90,17 +90,20 @@ async def test_a_rate_in_the_millions_is_shown_whole_at_80_columns() -> None:
 
 
 async def test_every_organisation_and_its_reason_fit_in_80x24() -> None:
-    """The seeded chain at 80x24: 17 rows on screen without scrolling, each cause that there
-    is shown from its start (an INVALID row by its refusal, not `nothing`)."""
+    """The seeded chain at 80x24: 17 rows on screen without scrolling, each with its mark
+    (NEW, ack or none), and each cause that there is shown from its start (an INVALID row by
+    its refusal, not `nothing`)."""
     app = seeded_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         lines = screen_text(app)
         assert app.view is not None
+        marks = {"om": "NEW", "ind": "ack", "ecris": "NEW"}
         for org in app.view.orgs:
-            # The first cell is the margin (the cursor's bar on om's row).
-            line = next((ln for ln in lines if ln[1:].startswith(f"{org.id} · ")), None)
+            # The first cell is the margin (the cursor's bar on om's row), then the mark.
+            line = next((ln for ln in lines if ln[5:].startswith(f"{org.id} · ")), None)
             assert line is not None, f"{org.id} not on screen"
+            assert line[1:4].strip() == marks.get(org.id, ""), line
             cause = app.tables["overview"].row(org.id).text("cause")
             assert cause[:20] in line, (org.id, cause, line)
         ecris = app.tables["overview"].row("ecris").text("cause")

@@ -70,3 +70,25 @@ async def test_the_help_never_wraps_into_the_keys_column(size: tuple[int, int]) 
             head = inside[: what - left].strip()
             assert head in keys or (head and head in titles) or (
                 not head and inside[what - left] != " "), inside
+
+
+@pytest.mark.parametrize("theme", THEMES)
+async def test_the_new_mark_and_the_count_read_at_4_5_to_1_in_every_theme(theme: str) -> None:
+    """NEW on a row (under the cursor or not) and "3 new" in the summary, against the
+    background they are drawn on: at least 4.5:1 in every theme."""
+    app = seeded_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.theme = theme
+        await pilot.pause()
+        table = app.tables["overview"]
+        for cursor in ("om", "justid"):
+            table.cursor = cursor
+            await pilot.pause()
+            style = table.row("om").get_visual_style("row--new")
+            assert style.foreground is not None and style.background is not None
+            ratio = contrast(style.foreground, style.background)
+            assert ratio >= 4.5, (theme, cursor, round(ratio, 2))
+        style = app.summary.get_visual_style("summary--new")
+        assert style.foreground is not None and style.background is not None
+        ratio = contrast(style.foreground, style.background)
+        assert ratio >= 4.5, (theme, "summary", round(ratio, 2))

@@ -81,3 +81,34 @@ async def test_flat_out_to_the_end_then_seek_back_by_keyboard(recording: Path) -
             await pilot.pause(0.3)
             assert isinstance(app.screen, OrgScreen)
             assert app.screen.query(Banner), "the drill-down shows the banner too"
+
+
+class CountingPlayback(PlaybackApp):
+    """A replay's screen whose bell is counted."""
+
+    bells = 0
+
+    def bell(self) -> None:
+        self.bells += 1
+
+
+@pytest.mark.parametrize(("speed", "rings"), [(None, False), (3600.0, True)])
+async def test_a_replay_rings_at_its_pace_but_not_flat_out(
+        recording: Path, speed: float | None, rings: bool) -> None:
+    """om goes dark two hours in: a new problem. Played at 3600x the screen rings for it as
+    the room heard it; played flat out it rings for nothing, not even once it stops at the
+    end (what it skipped past is no news), though the problem is there, new."""
+    engine = ChainEngine(load_topology(None))
+    with Recording(recording) as opened:
+        replay = Replay(Player(opened, engine, Topics()), speed=speed, name="chain.sqlite")
+
+        async def feed(_: object) -> None:
+            await replay.run()
+
+        app = CountingPlayback(engine, feed, control=replay, broker_url="recording")
+        async with app.run_test(size=(120, 30)) as pilot:
+            await until(lambda: "END OF RECORDING" in str(app.banner.render()), within=30)
+            await pilot.pause(0.5)
+            assert app.view is not None and app.view.problem("org:om") is not None
+            assert app.view.problem("org:om").new  # type: ignore[union-attr]
+            assert (app.bells > 0) is rings, app.bells

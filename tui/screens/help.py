@@ -24,6 +24,8 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("/", "filter every table by part of a name, state or cause; Enter to the table"),
         ("Esc", "back one level: drill-down to its tab, filter cleared, dialog closed"),
         ("ctrl+p  g", "command palette: every action and every organisation"),
+        ("o", "problems first: most severe, then newest (State ▼); again: topology order"),
+        ("b  n", "bell, notification for each NEW problem: on / off"),
         ("t", "theme: dark, light, colour-blind"),
     )),
     ("Operator actions (on the highlighted row's organisation; every crisis-room screen "
@@ -31,7 +33,8 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("a", "annotate the crisis log"),
         ("r", "manual report, evidence (\"called CJIB duty desk 14:03: phones work\")"),
         ("i", "declare ISOLATED (deliberately disconnected), or lift it"),
-        ("c", "acknowledge the alarm of an organisation"),
+        ("c", "acknowledge the row's problem (organisation, flow, process, inject), "
+              "optionally until 14:30 or +2h: no longer NEW on any screen"),
     )),
     ("Replay and exercise (the banner says which)", (
         ("space", "pause / resume"),

@@ -12,9 +12,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from chain.crisislog import LogEntry
-from chain.views import ChainView, OrgView
+from chain.views import ChainView, OrgView, Problem
 from tui import format as fmt
 from tui import untrusted
+from tui.attention import standing
 from tui.rows import (
     BACKLOG_TABLE,
     CLOCK_SKEW_WARNING,
@@ -28,10 +29,12 @@ from tui.rows import (
 from tui.widgets.state_table import StateTable
 
 
-def describe(org: OrgView, now: float, zone: tzinfo | None = None) -> str:
+def describe(org: OrgView, now: float, zone: tzinfo | None = None,
+             problem: Problem | None = None) -> str:
     """The figures at the top, as Textual markup: whatever an agent sent or a file named goes
     through `untrusted.markup` (a reason or detail such as `[/]` would otherwise break the screen
-    or smuggle in links, an ESC sequence take over the terminal)."""
+    or smuggle in links, an ESC sequence take over the terminal). With its `problem`: whether
+    it is new, or who acknowledged it when, until when, and their note."""
     skew = "" if org.clock_skew is None else f"   clock skew {round(org.clock_skew):+d}s"
     warn = "  ⚠ agent clock off" if org.clock_skew is not None and (
         abs(org.clock_skew) > CLOCK_SKEW_WARNING
@@ -40,6 +43,7 @@ def describe(org: OrgView, now: float, zone: tzinfo | None = None) -> str:
         f"{untrusted.markup(org.id)} · {untrusted.markup(org.name)}\n"
         f"{fmt.STATE_LABEL[org.state]} since {fmt.clock_time(org.since, org.since or now, zone)}"
         + (f" — {untrusted.markup(org.cause)}" if org.cause else "")
+        + ("" if problem is None else f"\n{untrusted.markup(standing(problem, now, zone))}")
         + f"\nheartbeat {fmt.age(org.heartbeat_age)} ago (every {org.interval or 0:g}s)"
         f"   session {org.session if org.session is not None else '—'}"
         f"   seq gaps {org.seq_gaps}   duplicates {org.duplicates}"
@@ -104,7 +108,8 @@ class OrgScreen(Screen[None]):
         if org is None or not self.query("#org-figures"):
             return  # unknown, or pushed but not composed yet: the next redraw fills it
         self.sub_title = f"{org.id} · {org.name}"
-        self.query_one("#org-figures", Static).update(describe(org, view.at, zone))
+        self.query_one("#org-figures", Static).update(describe(org, view.at, zone,
+                                                                view.problem(f"org:{org.id}")))
         self.query_one("#org-channels", Static).update(channel_lines(org))
         self.query_one("#org-backlogs", StateTable).show(backlog_rows(org))
         mine = [r for r in link_rows(view, needs, zone)

@@ -2,8 +2,9 @@
 
 Its look comes from component classes styled in app.tcss (`row--offline`, `row--down`, ...),
 so the theme decides every colour, and a change of state is a repaint of one line: no
-restyling of widgets, no layout pass. Rows are slots: a re-sorted table hands each slot
-another row's line instead of mounting widgets afresh.
+restyling of widgets, no layout pass. A row whose problem is new has the class `-new` too
+(a bar in its left margin), besides the word NEW in its mark column. Rows are slots: a
+re-sorted table hands each slot another row's line instead of mounting widgets afresh.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class Row(Widget):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         *(f"row--{state}" for state in STATES),
         "row--heading", "row--down", "row--muted", "row--trouble", "row--detail",
+        "row--new", "row--acknowledged",
     }
 
     cursor: reactive[bool] = reactive(False, repaint=False)
@@ -73,6 +75,8 @@ class Row(Widget):
         changed = False
         if line is not None and line is not self.line:
             self.line, changed = line, True
+            if not self.heading:
+                self.set_class(line.data.new, "-new")
         if columns is not None and columns is not self.columns:
             self.columns, changed = columns, True
         if changed:
@@ -110,6 +114,8 @@ class Row(Widget):
         if self.heading:
             return self._css("row--heading")
         state = data.state
+        if column == "mark":
+            return self._css("row--new" if data.new else "row--acknowledged")
         if column == "state":
             return self._css(f"row--{state}")
         if data.flags.get(column):

@@ -8,6 +8,7 @@ cells hold and the width there is (tui/layout.py), never per cell.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -124,6 +125,15 @@ class StateTable(Widget, can_focus=True):
         self._apply_filter()
         if moved and self.has_focus:
             self.call_after_refresh(self._scroll_to_cursor)  # re-sorted: keep it in view
+
+    def retitle(self, key: str, title: str) -> None:
+        """A column's heading changed (`State ▼` while sorted by severity)."""
+        columns = tuple(replace(c, title=title) if c.key == key else c
+                        for c in self.spec.columns)
+        self.spec = Spec(columns, self.spec.steps)
+        titles = {c.key: c.title for c in columns}
+        self.heading.show(Line(RowData("", titles, "heading"), titles))
+        self._place()
 
     def _line(self, data: RowData) -> Line:
         known = self._lines.get(data.key)

@@ -1,12 +1,15 @@
-"""The lines above the tables: what is down, stalled and at risk, and our own broker link.
+"""The lines above the tables: how many problems are new, what is down, stalled and at
+risk, and our own broker link.
 
 Three lines where there is room; two on a short terminal (app.tcss gives it 2 rows there),
-so that at 80x24 every organisation still fits on the screen below it.
+so that at 80x24 every organisation still fits on the screen below it. "3 new" leads the
+first line, in the look of `summary--new` (app.tcss), and is not there at all at zero.
 """
 
 from __future__ import annotations
 
 from datetime import tzinfo
+from typing import ClassVar
 
 from textual.content import Content
 from textual.reactive import reactive
@@ -22,6 +25,8 @@ PROBLEMS = (LinkState.DOWN, LinkState.STALLED, LinkState.STUCK, LinkState.SLOW)
 
 
 class ChainSummary(Widget):
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"summary--new"}
+
     view: reactive[ChainView | None] = reactive(None)
 
     def __init__(self, broker_url: str, *, zone: tzinfo | None = None,
@@ -42,13 +47,24 @@ class ChainSummary(Widget):
             p.state is not ProcessState.OK for p in view.processes)
         self.set_class(not view.monitor_connected, "-disconnected")
         self.set_class(bool(trouble), "-trouble")
+        self.set_class(view.new_problems > 0, "-new")
 
     def render(self) -> Content:
         view = self.view
         if view is None:
             return Content("")
-        return Content("\n".join(lines(view, self._broker, compact=self.size.height < 3,
-                                        zone=self.zone)))
+        text = "\n".join(lines(view, self._broker, compact=self.size.height < 3,
+                               zone=self.zone))
+        label = new_label(view.new_problems)
+        if not label:
+            return Content(text)
+        return Content.assemble((label, self.get_visual_style("summary--new")),
+                                text[len(label):])
+
+
+def new_label(count: int) -> str:
+    """`3 new`, with a blank either side for its coloured block; "" when there are none."""
+    return f" {count} new " if count else ""
 
 
 def lines(view: ChainView, broker: str, *, compact: bool = False,
@@ -77,6 +93,7 @@ def lines(view: ChainView, broker: str, *, compact: bool = False,
     if view.unknown_senders:
         rejected += f"  ·  {untrusted.plain(view.unknown_senders)}"
     clock = fmt.stamp(view.at, zone)
+    new = f"{new_label(view.new_problems)} " if view.new_problems else ""
     if compact:
-        return [f"{orgs}  ·  {flows}  ·  {impact}", f"{clock}  ·  {link}{rejected}"]
-    return [orgs, f"{flows}  ·  {impact}{rejected}", f"{clock}  ·  {link}"]
+        return [f"{new}{orgs}  ·  {flows}  ·  {impact}", f"{clock}  ·  {link}{rejected}"]
+    return [f"{new}{orgs}", f"{flows}  ·  {impact}{rejected}", f"{clock}  ·  {link}"]
