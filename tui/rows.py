@@ -9,7 +9,7 @@ from datetime import tzinfo
 from chain import vocabulary
 from chain.crisislog import EntryKind, LogEntry
 from chain.topology import Topology
-from chain.views import ChainView, LinkView, OrgState, OrgView, Problem, ProcessState
+from chain.views import CALM, ChainView, LinkView, OrgState, OrgView, Problem, ProcessState
 from tui import format as fmt
 from tui.layout import Column, Spec, briefly, cut, drop
 
@@ -238,8 +238,9 @@ def subjects(view: ChainView) -> dict[str, str]:
 
 def by_severity(view: ChainView, rows: list[RowData]) -> list[RowData]:
     """Problems first, most severe, then the most recent (`ChainView.sort_key`); the rest
-    after them in the order they came."""
-    return sorted(rows, key=lambda r: view.sort_key(r.subject or "")[:2])
+    after them in the order they came (a stable sort, on severity and recency alone)."""
+    keys = {p.subject: p.sort_key[:2] for p in view.problems}  # not a search per row
+    return sorted(rows, key=lambda r: keys.get(r.subject or "", (CALM, 0.0)))
 
 
 def injects(view: ChainView) -> dict[tuple[float, str], Problem]:

@@ -304,3 +304,29 @@ async def test_an_until_it_cannot_read_is_said_in_the_dialog(typed: str) -> None
         op = app.sent[0]
         assert isinstance(op, Acknowledgement) and op.until is None
 
+
+
+HOSTILE = "[@click=app.quit]advisory[/] \x1b]2;pwned\x07"
+
+
+async def test_a_hostile_inject_is_notified_and_asked_about_as_text() -> None:
+    """An inject's text with markup and an ESC sequence, arriving on a running screen: the
+    notification and the acknowledgement dialog show it escaped, never obey it."""
+    app = Screen()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.engine.log.record_inject(ExerciseInject(id="hostile", at=at(END + 5), text=HOSTILE))
+        app.now[0] = END + 5
+        app.redraw()
+        await pilot.pause()
+        assert app.bells == 1
+        (said,) = app.notices()
+        assert "\x1b" not in said and "\\x1b]2;pwned\\x07" in said
+        assert "\\[@click=app.quit]" in said  # escaped markup: shown, not a link
+        await press(pilot, "4")
+        log = app.tables["log"]
+        log.cursor = next(k for k in log.keys if log.row(k).text("kind") == "inject")
+        await press(pilot, "c")
+        label = str(ack_dialog(app).query_one("#ack-subject", Label).render())
+        assert "inject:hostile: [@click=app.quit]advisory[/] \\x1b]2;pwned\\x07" in label
+        assert app.is_running
