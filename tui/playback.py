@@ -21,7 +21,8 @@ from tui.screens.org import OrgScreen
 
 
 class PlaybackControl(Protocol):
-    """A replay or an exercise, as the keyboard steers it."""
+    """A replay or an exercise, as the keyboard steers it. A replay's `flat_out` and
+    `seeking`, where it has them, silence the bell and notifications (`quiet`)."""
 
     kind: str
     """REPLAY or EXERCISE: the banner's first word."""
