@@ -79,12 +79,19 @@ async def cut_while_lost(schedule: Schedule, org: str, relay: Relay, *,
                          clock: Callable[[], float] = time.time, sleep: Sleep = asyncio.sleep,
                          tick: float = TICK) -> None:
     """Keep `org`'s relay cut while a LOST incident of it goes on; until cancelled."""
+    said = False
     while True:
         lost = any(i.kind is Kind.LOST for i in schedule.active(clock(), org))
         if lost and not relay.cut_off:
             await relay.cut()
         elif not lost and relay.cut_off:
-            await relay.restore()
+            try:
+                await relay.restore()
+                said = False
+            except OSError as error:  # its port taken meanwhile: tried again next tick
+                if not said:
+                    log.warning("%s cannot connect again yet: %s", org, error)
+                said = True
         await sleep(tick)
 
 

@@ -67,6 +67,11 @@ class Relay:
             log.warning("relay to %s: %s", self.target.url, error)
             writer.close()
             return
+        if self._server is None:
+            # Cut while this connection was being made: it must not outlive the cut.
+            up_writer.close()
+            writer.close()
+            return
         self._open |= {writer, up_writer}
         try:
             await asyncio.gather(_pump(reader, up_writer), _pump(up_reader, writer))
