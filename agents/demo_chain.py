@@ -5,6 +5,7 @@ its own Last Will and session; with a schedule, each through a relay its inciden
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Coroutine, Sequence
 
@@ -17,6 +18,8 @@ from chain.topics import Topics
 from chain.topology import Topology
 from mqtt.address import BrokerAddress
 from mqtt.connection import cancel_and_wait
+
+log = logging.getLogger("ketenwacht.agent")
 
 
 class SimulatedChain:
@@ -73,9 +76,16 @@ class SimulatedChain:
                       for org, agent in self.agents.items()]
             faults = [asyncio.create_task(job) for job in self._fault_jobs(relays)]
             try:
-                await asyncio.gather(*agents)
+                # Not gather: cancelled, it would end with the first agent to stop and leave
+                # the others' planned stops to be cut short.
+                await asyncio.wait(agents)
             finally:
-                await cancel_and_wait(*agents)
+                # Once each: a second cancel would cut short the planned stop an agent is
+                # making (one whose round hangs waits for it up to STOP_PUBLISH_TIMEOUT).
+                for task in agents:
+                    task.cancel()
+                ended = await asyncio.gather(*agents, return_exceptions=True)
+                _log_failures(self.agents, ended)
                 await cancel_and_wait(*faults)
         finally:
             for relay in relays.values():
@@ -88,3 +98,9 @@ class SimulatedChain:
         jobs = [cut_while_lost(schedule, org, relay, clock=clock, sleep=sleep)
                 for org, relay in relays.items()]
         return [*jobs, narrate(schedule, clock=clock, sleep=sleep)]
+
+
+def _log_failures(agents: dict[str, Agent], ended: Sequence[object]) -> None:
+    for org, outcome in zip(agents, ended, strict=True):
+        if isinstance(outcome, Exception):
+            log.error("the simulated agent of %s failed: %r", org, outcome)

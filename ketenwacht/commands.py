@@ -20,7 +20,6 @@ from chain.topology import Topology
 from ketenwacht.oversized import guarded
 from ketenwacht.startup import configure_logging, warn
 from mqtt.address import Brokers, describe
-from mqtt.connection import cancel_and_wait
 from mqtt.monitor import Monitor
 from recording.history import keep_history, load_history
 from tui.app import KetenwachtApp
@@ -100,7 +99,9 @@ async def run_demo(
                          f"{broker.address.url}",
             )
         finally:
-            await cancel_and_wait(running)
+            # Once: a second cancel would cut short the agents' planned stops.
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
 
 
 async def run_tui(

@@ -20,6 +20,7 @@ from chain.views import ChainView, LinkState, OrgState, ProcessState
 from ketenwacht.startup import load_topology
 from mqtt.address import BrokerAddress
 from mqtt.monitor import Monitor
+from tests.conftest import until
 
 FASTER = 12.0
 """Clock seconds per second: the engine's 60 s before a stall and 300 s of INVALID pass in
@@ -123,3 +124,40 @@ async def test_every_incident_shows_and_recovers(nats: BrokerAddress) -> None:
     # engine's 300 s hold after the last bad reading).
     assert timeline["justid-justis STALLED, vog AT RISK"][0] >= 30 + 60
     assert over["rvdk INVALID"] - start >= 30 + 300
+
+
+async def test_quitting_mid_incident_stops_every_agent_that_can(nats: BrokerAddress) -> None:
+    """Quit while om's agent hangs and justid's is lost: om still publishes its planned stop
+    (once its round gives up, within 2 s), though justid's agent ended at once; justid,
+    unreachable, is left to its Last Will."""
+    topology = load_topology(None)
+    engine = ChainEngine(topology)
+    monitor = Monitor(nats, Topics())
+    watching = asyncio.create_task(monitor.run(EngineSink(engine)))
+    now = time.time()
+    plan = [Incident(Kind.HANG, "om", 1, 100), Incident(Kind.LOST, "justid", 1, 100)]
+    chain = SimulatedChain(topology, nats, session_of=lambda org: 1, orgs=("om", "justid"),
+                           schedule=Schedule.of(plan, origin=now))
+    running = asyncio.create_task(chain.run())
+    try:
+        def both_hit() -> bool:
+            """om has hung past its last heartbeat and justid's Will has come"""
+            view = engine.view(time.time())
+            return view.org("justid").state in (OrgState.STALE, OrgState.OFFLINE) and (
+                time.time() - now > 2.5)
+
+        await until(both_hit, within=15)
+        running.cancel()
+        await asyncio.wait_for(asyncio.gather(running, return_exceptions=True), timeout=5)
+
+        def om_stopped() -> bool:
+            """om OFFLINE by its planned stop"""
+            om = engine.view(time.time()).org("om")
+            return om.state is OrgState.OFFLINE and om.cause == "stopped"
+
+        await until(om_stopped, within=5)
+        assert engine.view(time.time()).org("justid").cause != "stopped"
+    finally:
+        running.cancel()
+        watching.cancel()
+        await asyncio.gather(running, watching, return_exceptions=True)
