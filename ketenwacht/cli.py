@@ -13,7 +13,7 @@ from typing import NoReturn
 from chain.errors import EX_USAGE, KetenwachtError, UsageError
 from chain.printable import visible
 from chain.topics import DEFAULT_ROOT, Topics
-from ketenwacht.startup import load_topology
+from ketenwacht.startup import Alerts, load_topology
 from mqtt.address import Brokers, Identity, parse_brokers, with_identity
 
 
@@ -97,6 +97,17 @@ def _history_options(parser: argparse.ArgumentParser, default_name: str) -> None
     )
 
 
+def _alert_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-bell", action="store_true",
+                        help="no terminal bell for a new problem (b switches it on the screen)")
+    parser.add_argument("--no-notify", action="store_true",
+                        help="no notification for a new problem (n switches it)")
+
+
+def _alerts(args: argparse.Namespace) -> Alerts:
+    return Alerts(bell=not args.no_bell, notify=not args.no_notify)
+
+
 BROKER_HELP = ("mqtt[s]://[user@]host[:port]; the nodes of a cluster comma-separated, "
                "tried in turn")
 
@@ -141,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="no incidents: a healthy chain, but for a channel's blip now and "
                            "then")
     _history_options(demo, "demo-history.sqlite")
+    _alert_options(demo)
     _nats_server_option(demo)
 
     agent = commands.add_parser(
@@ -204,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="follow exercise NAME (its root only, on its clock) instead of the "
                           "live chain")
     _history_options(tui, "history.sqlite")
+    _alert_options(tui)
 
     exercise = commands.add_parser(
         "exercise", help="run a scenario under its exercise root, with the leader's screen")
@@ -215,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
                                "1440 is a day a minute; at most 86400)")
     exercise.add_argument("--headless", action="store_true",
                           help="no screen: players follow with `tui --exercise NAME`")
+    _alert_options(exercise)
     exercise.add_argument("--record", type=Path,
                           help="recording of the exercise (default: the state directory's "
                                "exercise-NAME.sqlite)")
@@ -237,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--index", action="store_true",
                         help="only make the checkpoints that let a replay seek at once")
     replay.add_argument("--quiet", action="store_true", help="with --index: no progress")
+    _alert_options(replay)
     _broker_options(replay, required=False,
                     text="publish into this broker under an exercise root instead of showing "
                          f"it here: {BROKER_HELP}")
@@ -294,28 +309,26 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.command == "status":
         from ketenwacht.status import as_json, as_text, snapshot
+        from tui.format import zone_of
 
-        view = asyncio.run(
-            snapshot(
-                load_topology(args.topology), _brokers(args), topics,
-                wait=args.wait,
-            )
-        )
-        print(as_json(view) if args.json else as_text(view))
+        topology = load_topology(args.topology)
+        view = asyncio.run(snapshot(topology, _brokers(args), topics, wait=args.wait))
+        print(as_json(view) if args.json else as_text(view, zone_of(topology.timezone)))
         return 0
     if args.command == "exercise" or (args.command == "tui" and args.exercise):
         from ketenwacht import exercise
 
         topology = load_topology(args.topology)
         if args.command == "tui":
-            asyncio.run(exercise.follow(topology, args.exercise, _brokers(args)))
+            asyncio.run(exercise.follow(topology, args.exercise, _brokers(args),
+                                        alerts=_alerts(args)))
             return 0
         scenario = exercise.load_scenario(args.scenario, topology)
         asyncio.run(exercise.lead(
             topology, scenario,
             broker=_brokers(args) if args.broker else None,
             scale=args.scale or scenario.scenario.scale, headless=args.headless,
-            record=args.record,
+            record=args.record, alerts=_alerts(args),
         ))
         return 0
     if args.command == "replay":
@@ -329,7 +342,7 @@ def run(args: argparse.Namespace) -> int:
                                            root=args.root, name=args.name, speed=args.speed))
             return 0
         asyncio.run(replay.on_screen(load_topology(args.topology), args.recording, args.root,
-                                     args.speed))
+                                     args.speed, alerts=_alerts(args)))
         return 0
     from agents.session import default_state_dir
     from ketenwacht import commands
@@ -350,12 +363,13 @@ def run(args: argparse.Namespace) -> int:
                 commands.run_demo(
                     topology, port=args.port, interval=args.interval, pace=args.pace,
                     topics=topics, history=history, seed=seed,
-                    nats_server=args.nats_server,
+                    nats_server=args.nats_server, alerts=_alerts(args),
                 )
             )
         case "tui":
             asyncio.run(
-                commands.run_tui(topology, _brokers(args), topics, history)
+                commands.run_tui(topology, _brokers(args), topics, history,
+                                 alerts=_alerts(args))
             )
     return 0
 

@@ -18,7 +18,7 @@ from chain.inbox import MonitorSink
 from chain.topics import Topics
 from chain.topology import Topology
 from ketenwacht.oversized import guarded
-from ketenwacht.startup import configure_logging, warn
+from ketenwacht.startup import ALERTS, Alerts, configure_logging, warn
 from mqtt.address import Brokers, describe
 from mqtt.monitor import Monitor
 from recording.history import keep_history, load_history
@@ -44,6 +44,7 @@ async def _watch(
     history: History,
     *,
     subtitle: str = "",
+    alerts: Alerts = ALERTS,
 ) -> None:
     """The live screen: history replayed first, every new message recorded."""
     engine = ChainEngine(topology)
@@ -61,7 +62,7 @@ async def _watch(
 
         app = KetenwachtApp(
             engine, feed, publish=monitor.publish_op, broker_url=describe(brokers),
-            subtitle=subtitle,
+            subtitle=subtitle, bell=alerts.bell, notify=alerts.notify,
         )
         await app.run_async()
 
@@ -76,6 +77,7 @@ async def run_demo(
     history: History,
     seed: int | None,
     nats_server: Path | None = None,
+    alerts: Alerts = ALERTS,
 ) -> None:
     """`seed`: the simulated chain's incidents (agents.incidents); None for a calm chain."""
     state_dir = default_state_dir()
@@ -96,7 +98,7 @@ async def run_demo(
             await _watch(
                 as_simulated(topology, pace), (broker.address,), topics, history,
                 subtitle=f"DEMO · simulated chain at {pace:g}x pace, {staged} · "
-                         f"{broker.address.url}",
+                         f"{broker.address.url}", alerts=alerts,
             )
         finally:
             # Once: a second cancel would cut short the agents' planned stops.
@@ -105,7 +107,8 @@ async def run_demo(
 
 
 async def run_tui(
-    topology: Topology, brokers: Brokers, topics: Topics, history: History
+    topology: Topology, brokers: Brokers, topics: Topics, history: History, *,
+    alerts: Alerts = ALERTS,
 ) -> None:
-    await _watch(topology, brokers, topics, history)
+    await _watch(topology, brokers, topics, history, alerts=alerts)
 

@@ -20,7 +20,7 @@ from chain.topics import Topics, exercise_root
 from chain.topology import Topology
 from ketenwacht.oversized import guarded
 from ketenwacht.record import ExerciseDating, RecorderSink
-from ketenwacht.startup import cancel_on_signals, configure_logging
+from ketenwacht.startup import ALERTS, Alerts, cancel_on_signals, configure_logging
 from mqtt.address import Brokers, describe
 from mqtt.monitor import Monitor
 from playback.following import ExerciseFollower, FollowingSink
@@ -43,7 +43,8 @@ def load_scenario(path: Path, topology: Topology) -> Scenario:
 
 
 async def lead(topology: Topology, scenario: Scenario, *, broker: Brokers | None,
-               scale: float, headless: bool, record: Path | None) -> None:
+               scale: float, headless: bool, record: Path | None,
+               alerts: Alerts = ALERTS) -> None:
     """Run the scenario under its exercise root, on the embedded broker unless one is given;
     the leader's screen steers it and records everything it shows."""
     from tui.playback import PlaybackApp
@@ -91,7 +92,8 @@ async def lead(topology: Topology, scenario: Scenario, *, broker: Brokers | None
                 await monitor.run(sink, record=ExerciseDating(exercise.now, store))
 
             app = PlaybackApp(engine, feed, control=exercise, broker_url=describe(broker),
-                              publish=monitor.publish_op)
+                              publish=monitor.publish_op, bell=alerts.bell,
+                              notify=alerts.notify)
             await app.run_async()
         finally:
             driving.cancel()
@@ -112,7 +114,8 @@ async def _subscribed(monitor: Monitor, recording: asyncio.Task[None]) -> None:
                     "is recorded from when the broker answers", SUBSCRIBE_WITHIN)
 
 
-async def follow(topology: Topology, name: str, broker: Brokers) -> None:
+async def follow(topology: Topology, name: str, broker: Brokers, *,
+                 alerts: Alerts = ALERTS) -> None:
     """A player's screen: the exercise's root only, on the exercise's clock."""
     from tui.playback import PlaybackApp
 
@@ -125,5 +128,5 @@ async def follow(topology: Topology, name: str, broker: Brokers) -> None:
         await monitor.run(FollowingSink(engine, follower))
 
     app = PlaybackApp(engine, feed, control=follower, broker_url=describe(broker),
-                      publish=monitor.publish_op)
+                      publish=monitor.publish_op, bell=alerts.bell, notify=alerts.notify)
     await app.run_async()

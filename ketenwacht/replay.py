@@ -11,7 +11,7 @@ from pathlib import Path
 from chain.engine import ChainEngine
 from chain.topics import Topics, exercise_root
 from chain.topology import Topology
-from ketenwacht.startup import cancel_on_signals, warn
+from ketenwacht.startup import ALERTS, Alerts, cancel_on_signals, warn
 from mqtt.address import Brokers, describe
 from playback.indexer import build_index, index_needed
 from playback.player import Player
@@ -38,7 +38,7 @@ def index(topology: Topology, path: Path, root: str | None, *, quiet: bool) -> i
 
 
 async def on_screen(topology: Topology, path: Path, root: str | None,
-                    speed: float | None) -> None:
+                    speed: float | None, *, alerts: Alerts = ALERTS) -> None:
     """The recording in the TUI. While checkpoints are missing, an indexer process makes them
     (one writer), and seeks use what it has made so far."""
     from tui.playback import PlaybackApp
@@ -60,7 +60,8 @@ async def on_screen(topology: Topology, path: Path, root: str | None,
         async def feed(_: object) -> None:
             await replay.run()
 
-        app = PlaybackApp(engine, feed, control=replay, broker_url=f"recording {path.name}")
+        app = PlaybackApp(engine, feed, control=replay, broker_url=f"recording {path.name}",
+                          bell=alerts.bell, notify=alerts.notify)
         try:
             await app.run_async()
         finally:

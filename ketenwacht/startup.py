@@ -9,13 +9,28 @@ import logging
 import signal
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from chain.errors import ConfigError
 from chain.printable import visible
 from chain.topology import Topology, parse_topology
 
 DEFAULT_TOPOLOGY = Path(__file__).parent / "seeds" / "chain.toml"
+
+
+@dataclass(frozen=True)
+class Alerts:
+    """Whether a screen rings the terminal's bell and shows a notification for each new
+    problem (`--no-bell`, `--no-notify`)."""
+
+    bell: bool = True
+    notify: bool = True
+
+
+ALERTS: Final = Alerts()
+"""Both on: what a screen does unless told otherwise."""
 
 
 def warn(line: str) -> None:

@@ -11,6 +11,7 @@ import contextlib
 import time
 import uuid
 from collections.abc import Sequence
+from datetime import tzinfo
 
 import aiomqtt
 import msgspec
@@ -76,8 +77,9 @@ def as_json(view: ChainView) -> str:
     return inert_json(msgspec.json.format(msgspec.json.encode(view), indent=2).decode())
 
 
-def as_text(view: ChainView) -> str:
-    """One line per organisation; causes come from agents and operators, so `visible`."""
+def as_text(view: ChainView, zone: tzinfo | None = None) -> str:
+    """One line per organisation; causes come from agents and operators, so `visible`.
+    Times in `zone`: the topology's, as the screen and the report show them."""
     lines = [
         f"{'organisation':<14} {'state':<11} {'since':<13} {'heartbeat':>9}  "
         f"{'email':<9} {'phone':<9} {'backlog':>8}  {'':<3}  cause"
@@ -85,7 +87,7 @@ def as_text(view: ChainView) -> str:
     for org in view.orgs:
         lines.append(
             f"{visible(org.id):<14} {vocabulary.label(org.state):<11} "
-            f"{fmt.clock_time(org.since, view.at):<13} {fmt.age(org.heartbeat_age):>9}  "
+            f"{fmt.clock_time(org.since, view.at, zone):<13} {fmt.age(org.heartbeat_age):>9}  "
             f"{fmt.channel(org.channel('email')):<9} {fmt.channel(org.channel('phone')):<9} "
             f"{fmt.count(org.backlog_total):>8}  {_mark(org.new, org.acknowledged_by)}  "
             f"{visible(org.cause)}"
@@ -94,7 +96,7 @@ def as_text(view: ChainView) -> str:
         lines.append("")
         lines.append(f"{len(view.problems)} problems, {view.new_problems} new "
                      "(most severe first, then the most recent):")
-        lines += [_problem(problem, view.at) for problem in view.problems]
+        lines += [_problem(problem, view.at, zone) for problem in view.problems]
         lines.append("")
     # The totals keep the lower-case value, as `--json` and the agents' messages spell it.
     totals = ", ".join(f"{view.count(s)} {s.value}" for s in OrgState if view.count(s))
@@ -111,7 +113,7 @@ def _mark(new: bool, acknowledged_by: str) -> str:
     return "NEW" if new else "ack" if acknowledged_by else "   "
 
 
-def _problem(problem: Problem, now: float) -> str:
+def _problem(problem: Problem, now: float, zone: tzinfo | None) -> str:
     """`NEW  ■ STALLED   link om-justid   since 11:02:00  STALLED: …`; for an acknowledged
     one, by whom and when instead."""
     term = vocabulary.of_value(problem.state)
@@ -121,10 +123,10 @@ def _problem(problem: Problem, now: float) -> str:
     if problem.new:
         said = problem.text
     else:
-        until = (f" until {fmt.clock_time(problem.acknowledged_until, now)}"
+        until = (f" until {fmt.clock_time(problem.acknowledged_until, now, zone)}"
                  if problem.acknowledged_until is not None else "")
         said = (f"acknowledged by {problem.acknowledged_by} at "
-                f"{fmt.clock_time(problem.acknowledged_at, now)}{until}"
+                f"{fmt.clock_time(problem.acknowledged_at, now, zone)}{until}"
                 + (f": {problem.acknowledgement}" if problem.acknowledgement else ""))
     return (f"  {_mark(problem.new, problem.acknowledged_by)}  {word:<11} {visible(about):<28} "
-            f"since {fmt.clock_time(problem.since, now):<13} {visible(said)}")
+            f"since {fmt.clock_time(problem.since, now, zone):<13} {visible(said)}")
