@@ -22,7 +22,7 @@ import msgspec
 
 from agents.scripted import ScriptedChain
 from chain.errors import UsageError
-from chain.playback import SPEEDS, PlaybackClock, describe_speed
+from chain.playback import SPEEDS, PlaybackClock, banner_time, describe_speed
 from chain.topics import Topics
 from chain.wire import (
     WILL_SEQ,
@@ -207,6 +207,6 @@ class Exercise:
         state = "PAUSED" if self.clock.paused else describe_speed(self.clock.speed)
         if self.clock.at_end or at >= self.chain.end:
             state = "END OF SCENARIO"
-        stamp = time.strftime("%a %d %b %Y %H:%M", time.localtime(at))
+        stamp = banner_time(at, self.chain.topology.timezone)
         return (f"{self.name} — NOT REAL  ·  day {self.chain.day(at):.1f}  ·  {stamp}  ·  "
                 f"{state}")

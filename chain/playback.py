@@ -6,7 +6,9 @@ staleness, rates and trends look exactly as they did when the time was real.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Final
+from zoneinfo import ZoneInfo
 
 SPEEDS: Final = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 300.0, 1440.0, 3600.0, 10_080.0, 86_400.0)
 """The steps `faster` and `slower` move through; 1440 is one day a minute."""
@@ -72,3 +74,10 @@ def describe_speed(speed: float) -> str:
     if speed >= 1440 and speed % 1440 == 0:
         return f"{speed / 1440:g} day/min"
     return f"{speed:g}x"
+
+
+def banner_time(at: float, zone: str | None, *, seconds: bool = False) -> str:
+    """A replay's or an exercise's moment for its banner, in the topology's zone (as every
+    other time on the screen and in the report); None: the machine's."""
+    moment = datetime.fromtimestamp(at, ZoneInfo(zone) if zone else None)
+    return moment.strftime("%a %d %b %Y %H:%M:%S" if seconds else "%a %d %b %Y %H:%M")

@@ -120,7 +120,7 @@ async def follow(topology: Topology, name: str, broker: Brokers, *,
     from tui.playback import PlaybackApp
 
     topics = Topics(exercise_root(name))
-    follower = ExerciseFollower(name)
+    follower = ExerciseFollower(name, zone=topology.timezone)
     engine = ChainEngine(topology)
     monitor = Monitor(broker, topics, clock=follower.now)
 

@@ -10,7 +10,7 @@ from typing import Final
 from chain.engine import ChainEngine
 from chain.errors import UsageError
 from chain.inbox import EngineSink
-from chain.playback import PlaybackClock, describe_speed
+from chain.playback import PlaybackClock, banner_time, describe_speed
 from chain.wire import ExerciseClock, Message, Op
 
 WAITING_FOR_CLOCK: Final = 100_000
@@ -20,8 +20,11 @@ WAITING_FOR_CLOCK: Final = 100_000
 class ExerciseFollower:
     kind = "EXERCISE"
 
-    def __init__(self, name: str, wall: Callable[[], float] = time.time) -> None:
+    def __init__(self, name: str, wall: Callable[[], float] = time.time, *,
+                 zone: str | None = None) -> None:
+        """`zone`: the topology's, for the banner's time (None: the machine's)."""
         self.name = name
+        self.zone = zone
         self.title = ""
         self.day_zero = 0.0
         self.clock: PlaybackClock | None = None
@@ -41,7 +44,7 @@ class ExerciseFollower:
             return f"{self.name} — waiting for the exercise clock"
         at = self.now()
         state = "PAUSED" if self.clock.paused else describe_speed(self.clock.speed)
-        stamp = time.strftime("%a %d %b %Y %H:%M", time.localtime(at))
+        stamp = banner_time(at, self.zone)
         day = (at - self.day_zero) / 86_400
         return f"{self.name} — NOT REAL  ·  day {day:.1f}  ·  {stamp}  ·  {state}"
 

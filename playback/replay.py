@@ -11,8 +11,9 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Final
+from zoneinfo import ZoneInfo
 
-from chain.playback import SPEEDS, PlaybackClock, describe_speed
+from chain.playback import SPEEDS, PlaybackClock, banner_time, describe_speed
 from playback.player import Player
 
 SLICE: Final = 5000
@@ -34,7 +35,8 @@ class Replay:
                                    end=span.last_at)
         self.flat_out = speed is None
         self._seeking: float | None = None
-        self.day_zero = datetime.fromtimestamp(span.first_at).replace(
+        self._zone = player.engine.topology.timezone
+        self.day_zero = datetime.fromtimestamp(span.first_at, ZoneInfo(self._zone)).replace(
             hour=0, minute=0, second=0, microsecond=0).timestamp()
 
     def now(self) -> float:
@@ -103,5 +105,5 @@ class Replay:
         else:
             state = "as fast as possible" if self.flat_out else describe_speed(self.clock.speed)
         day = (self.player.position - self.day_zero) // 86_400
-        stamp = time.strftime("%a %d %b %Y %H:%M:%S", time.localtime(self.player.position))
+        stamp = banner_time(self.player.position, self._zone, seconds=True)
         return f"{self.name}  ·  {stamp}  ·  day {day:.0f}  ·  {state}"
