@@ -26,6 +26,17 @@ def _isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("STATE_DIRECTORY", raising=False)
 
 
+@pytest.fixture
+def new_york(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The machine's zone is New York's, six hours behind Amsterdam in July: times shown
+    must still be the topology's (Amsterdam's)."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
 class Mosquitto:
     """A Mosquitto subprocess on a fixed free port, which tests may kill and start again."""
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-
 import pytest
 
 from chain.engine import ChainEngine
@@ -14,15 +11,6 @@ from ketenwacht.status import as_text
 from tests.chain import factory as f
 from tests.chain.factory import T0_EPOCH
 from tui.format import zone_of
-
-
-@pytest.fixture
-def new_york(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "America/New_York")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 @pytest.mark.usefixtures("new_york")

@@ -3,8 +3,6 @@ other time on the screen does, whatever the machine's zone."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,14 +21,6 @@ from tests.playback.test_replay import synthetic_recording
 START = datetime(2025, 7, 17, 9, 0, tzinfo=UTC)
 """09:00 UTC: 11:00 in Amsterdam, 05:00 in New York."""
 
-
-@pytest.fixture
-def new_york(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "America/New_York")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 @pytest.mark.usefixtures("new_york")

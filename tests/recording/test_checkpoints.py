@@ -6,6 +6,7 @@ import pickle
 import random
 import sqlite3
 import zlib
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +50,9 @@ def state_of(value: Any, seen: set[int] | None = None) -> Any:
     if id(value) in seen:
         return "<seen>"
     seen.add(id(value))
-    if hasattr(value, "__deque__") or type(value).__name__ == "deque":
+    if isinstance(value, deque):
         return [state_of(item, seen) for item in value]
-    names = [*getattr(value, "__dict__", {}), *getattr(type(value), "__slots__", ())]
+    names = [*getattr(value, "__dict__", {})]
     for klass in type(value).__mro__:
         names.extend(n for n in getattr(klass, "__slots__", ()) if n not in names)
     if not names:
